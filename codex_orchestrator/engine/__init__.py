@@ -1,0 +1,1 @@
+"""Running things: processes, stages, the run driver, heartbeats, resume."""

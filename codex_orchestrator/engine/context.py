@@ -1,0 +1,69 @@
+"""The state a run carries while it executes: its files, its manifest, its heartbeat."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from codex_orchestrator.engine.observer import RunObserver
+from codex_orchestrator.engine.signals import CancelWatch
+from codex_orchestrator.model import HEARTBEAT_INTERVAL_SECONDS, Config, RunManifest, now_iso
+from codex_orchestrator.store.events import EventLog
+from codex_orchestrator.store.evidence import write_heartbeat
+from codex_orchestrator.store.layout import RunPaths, RunsLayout
+from codex_orchestrator.store.manifest import ManifestWriter
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunSettings:
+    """What every run of one invocation shares (children included)."""
+
+    layout: RunsLayout
+    config: Config
+    config_path: Path | None
+    cancel: CancelWatch
+    observer: RunObserver
+    stage_timeout_ms: int | None = None
+
+
+class RunContext:
+    """One run in progress: the only writer of its manifest and event log."""
+
+    def __init__(
+        self,
+        settings: RunSettings,
+        paths: RunPaths,
+        writer: ManifestWriter,
+        events: EventLog,
+        parent: RunContext | None = None,
+    ) -> None:
+        self.settings = settings
+        self.paths = paths
+        self.writer = writer
+        self.events = events
+        self.parent = parent
+        self._last_heartbeat = 0.0
+
+    @property
+    def manifest(self) -> RunManifest:
+        """The current state."""
+        return self.writer.manifest
+
+    def update(self, manifest: RunManifest, *, force: bool = False) -> None:
+        """Replace the state (written at once when forced, else coalesced)."""
+        self.writer.update(manifest, force=force)
+
+    def heartbeat(self) -> None:
+        """Rewrite ``.heartbeat`` and stamp ``heartbeat_at``."""
+        stamp = now_iso()
+        write_heartbeat(self.paths.heartbeat, stamp)
+        self.writer.update(self.writer.manifest.replace(heartbeat_at=stamp))
+        self._last_heartbeat = time.monotonic()
+
+    def tick(self) -> None:
+        """Called often while a stage runs: heartbeat when due, pending writes when due."""
+        if time.monotonic() - self._last_heartbeat >= HEARTBEAT_INTERVAL_SECONDS:
+            self.heartbeat()
+        if self.parent is not None:
+            self.parent.tick()

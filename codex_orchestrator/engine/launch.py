@@ -1,0 +1,118 @@
+"""Entry points of ``start`` and ``exec``: resolve the request, then drive the run."""
+
+from __future__ import annotations
+
+import shlex
+import signal
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from codex_orchestrator.engine.context import RunSettings
+from codex_orchestrator.engine.observer import RunObserver
+from codex_orchestrator.engine.runner import RunResult, attach_to_parent, hold_run_lock, start_run
+from codex_orchestrator.engine.signals import CancelWatch
+from codex_orchestrator.errors import ExitCode, InvalidInput, RunNotFound
+from codex_orchestrator.model import CommandStage, CommandStatus, Pipeline, RunStatus
+from codex_orchestrator.store.layout import RunsLayout, resolve_task_id, validate_run_id
+
+EXEC_PIPELINE_ID = "exec"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StartRequest:
+    """What ``start`` was asked to do."""
+
+    root: Path
+    pipeline: str | None = None
+    task: str | None = None
+    config: Path | None = None
+    parent_run: str | None = None
+    stage_timeout_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExecRequest:
+    """What ``exec`` was asked to do."""
+
+    root: Path
+    argv: Sequence[str]
+    task: str | None = None
+    stage_timeout_ms: int | None = None
+
+
+def launch(request: StartRequest, observer: RunObserver, warn: Callable[[str], None]) -> RunResult:
+    """Run a configured pipeline (config problems are reported before anything is written)."""
+    from codex_orchestrator.config import load_config, resolve_config_path, select_pipeline
+
+    task_id = resolve_task_id(request.task)
+    config_path = resolve_config_path(request.config, request.root)
+    config = load_config(config_path, request.root)
+    for warning in config.warnings:
+        warn(warning)
+    pipeline = select_pipeline(config, request.pipeline)
+    layout = RunsLayout.for_root(request.root)
+    with CancelWatch() as cancel:
+        settings = RunSettings(
+            layout=layout,
+            config=config,
+            config_path=config_path,
+            cancel=cancel,
+            observer=observer,
+            stage_timeout_ms=request.stage_timeout_ms,
+        )
+        if request.parent_run is None:
+            return start_run(settings, pipeline, task_id)
+        parent_paths = layout.run(task_id, validate_run_id(request.parent_run))
+        if not parent_paths.manifest.is_file():
+            raise RunNotFound(f"parent run {request.parent_run} not found in task {task_id}")
+        with hold_run_lock(parent_paths, request.parent_run):
+            result = start_run(settings, pipeline, task_id, parent_run_id=request.parent_run)
+            attach_to_parent(parent_paths, result)
+        return result
+
+
+def launch_exec(request: ExecRequest, observer: RunObserver) -> RunResult:
+    """Run one command with full evidence, as a one-stage run of pipeline ``exec``."""
+    from codex_orchestrator.model import Config
+
+    if not request.argv:
+        raise InvalidInput(
+            "exec needs a command after --, e.g. codex-orchestrator exec -- make test"
+        )
+    command = shlex.join(request.argv)
+    pipeline = Pipeline(
+        id=EXEC_PIPELINE_ID,
+        title=command,
+        stages=(CommandStage(id=EXEC_PIPELINE_ID, title=command, command=command),),
+        guardrails_required=False,
+    )
+    config = Config(path=None, default_pipeline=None, pipelines={EXEC_PIPELINE_ID: pipeline})
+    with CancelWatch() as cancel:
+        settings = RunSettings(
+            layout=RunsLayout.for_root(request.root),
+            config=config,
+            config_path=None,
+            cancel=cancel,
+            observer=observer,
+            stage_timeout_ms=request.stage_timeout_ms,
+        )
+        return start_run(settings, pipeline, resolve_task_id(request.task))
+
+
+def exec_exit_code(result: RunResult) -> int:
+    """The command's own exit code (128 + signal when a signal ended it)."""
+    manifest = result.manifest
+    if manifest.status is RunStatus.CANCELLED:
+        return int(ExitCode.CANCELLED)
+    record = manifest.commands[0]
+    if record.exit_code is not None:
+        return record.exit_code
+    if record.signal:
+        try:
+            return 128 + int(signal.Signals[record.signal])
+        except KeyError:
+            return int(ExitCode.RUN_FAILED)
+    if record.status is CommandStatus.FAILED and record.exit_code is None:
+        return 127  # could not be started, as a shell reports it
+    return int(ExitCode.RUN_FAILED)

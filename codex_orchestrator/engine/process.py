@@ -1,0 +1,349 @@
+"""Starting one command, streaming its output, ending its whole process tree.
+
+The only module that starts processes. A command runs in its own session (so a
+terminal's Ctrl-C reaches the runner, which then ends the command's tree in order),
+its pipes are drained with ``selectors`` in large chunks, and it is reaped with
+``wait4`` so CPU time and peak memory cover every descendant it waited for.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import selectors
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import psutil
+
+from codex_orchestrator.engine.lines import LineSplitter, Run, Tail
+from codex_orchestrator.model import Resources
+
+READ_CHUNK = 256 * 1024
+TICK_SECONDS = 0.5
+KILL_GRACE_SECONDS = 2.0
+# After the command itself exits, leftovers (background jobs) may hold its pipes
+# open; read what they print for this long, then stop listening.
+LINGER_SECONDS = 2.0
+# psutil samples of the live tree: soon after start, then less often (1 s at most).
+FIRST_SAMPLE_SECONDS = 0.05
+SAMPLE_EVERY_SECONDS = 1.0
+
+
+class OutputSink(Protocol):
+    """Receives a command's output and periodic ticks while it runs."""
+
+    def on_output(self, stream: str, runs: list[Run]) -> None:
+        """Runs of pieces read from ``stream`` (``stdout``/``stderr``); see LineSplitter."""
+
+    def on_tick(self) -> None:
+        """Called at least every TICK_SECONDS while the command runs."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProcessRequest:
+    """How to run one command."""
+
+    argv: Sequence[str]
+    cwd: Path
+    env: Mapping[str, str]
+    timeout_seconds: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProcessOutcome:
+    """What happened to one command."""
+
+    exit_code: int | None
+    signal: str | None
+    duration_ms: int
+    resources: Resources
+    timed_out: bool = False
+    cancelled: bool = False
+    spawn_error: str | None = None
+    stdout_tail: str = ""
+    stderr_tail: str = ""
+    stdout_truncated: bool = False
+    stderr_truncated: bool = False
+
+
+def run_process(
+    request: ProcessRequest,
+    sink: OutputSink,
+    *,
+    cancel_requested: Callable[[], bool],
+    wakeup_fd: int | None = None,
+) -> ProcessOutcome:
+    """Run ``request`` to completion, streaming output into ``sink``."""
+    started = time.monotonic()
+    try:
+        proc = subprocess.Popen(
+            request.argv,
+            cwd=request.cwd,
+            env=dict(request.env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            close_fds=True,
+        )
+    except OSError as exc:
+        return ProcessOutcome(
+            exit_code=None,
+            signal=None,
+            duration_ms=int((time.monotonic() - started) * 1000),
+            resources=Resources(),
+            spawn_error=f"{exc.strerror or exc}: {exc.filename or request.argv[0]}",
+        )
+    return _Supervisor(proc, request, sink, cancel_requested, wakeup_fd, started).run()
+
+
+class _Supervisor:
+    """Drives one started process: read, tick, enforce deadline and cancel, reap."""
+
+    def __init__(
+        self,
+        proc: subprocess.Popen[bytes],
+        request: ProcessRequest,
+        sink: OutputSink,
+        cancel_requested: Callable[[], bool],
+        wakeup_fd: int | None,
+        started: float,
+    ) -> None:
+        self.proc = proc
+        self.sink = sink
+        self.cancel_requested = cancel_requested
+        self.started = started
+        self.deadline = started + request.timeout_seconds if request.timeout_seconds else None
+        self.splitters = {"stdout": LineSplitter(), "stderr": LineSplitter()}
+        self.tails = {"stdout": Tail(), "stderr": Tail()}
+        self.selector = selectors.DefaultSelector()
+        self.wakeup_fd = wakeup_fd
+        self.pidfd: int | None = None
+        self.exit_status: int | None = None
+        self.rusage_cpu = 0.0
+        self.rusage_rss = 0
+        self.peak_tree_rss = 0
+        self.next_sample = started + FIRST_SAMPLE_SECONDS
+        self.sample_gap = FIRST_SAMPLE_SECONDS
+        # wait4's ru_maxrss of a child we spawned includes our own memory at the moment
+        # of spawning (the kernel records the parent's high-water mark at exec); only a
+        # figure above that is the command's own.
+        self.own_rss_at_spawn = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        self.timed_out = False
+        self.cancelled = False
+        self.kill_at: float | None = None
+        self.tree: list[psutil.Process] = []
+
+    def run(self) -> ProcessOutcome:
+        proc = self.proc
+        if proc.stdout is None or proc.stderr is None:  # pragma: no cover - both are PIPE
+            raise RuntimeError("process started without output pipes")
+        self.selector.register(proc.stdout.fileno(), selectors.EVENT_READ, "stdout")
+        self.selector.register(proc.stderr.fileno(), selectors.EVENT_READ, "stderr")
+        if self.wakeup_fd is not None:
+            self.selector.register(self.wakeup_fd, selectors.EVENT_READ, "wakeup")
+        with contextlib.suppress(OSError, AttributeError):
+            self.pidfd = os.pidfd_open(proc.pid)
+            self.selector.register(self.pidfd, selectors.EVENT_READ, "exit")
+        try:
+            self._loop()
+        except BaseException:
+            # The runner cannot go on (disk full, internal error): end the command's
+            # tree rather than orphan it, then let the error reach the driver.
+            self._emergency_stop()
+            raise
+        finally:
+            self.selector.close()
+            if self.pidfd is not None:
+                os.close(self.pidfd)
+            proc.stdout.close()
+            proc.stderr.close()
+        return self._outcome()
+
+    def _open_streams(self) -> int:
+        return sum(1 for key in self.selector.get_map().values() if key.data in self.splitters)
+
+    def _loop(self) -> None:
+        linger_until: float | None = None
+        while True:
+            now = time.monotonic()
+            streams_open = self._open_streams()
+            if self.exit_status is None and self.pidfd is None:
+                self._try_reap()
+            if self.exit_status is not None:
+                if not streams_open:
+                    return
+                if linger_until is None:
+                    linger_until = now + LINGER_SECONDS
+                elif now >= linger_until:
+                    self._close_streams()
+                    return
+            timeout = self._timeout(now, linger_until)
+            for key, _ in self.selector.select(timeout):
+                if key.data == "exit":
+                    self._try_reap()
+                elif key.data == "wakeup":
+                    _drain_fd(key.fd)
+                else:
+                    self._read(key.fd, str(key.data))
+            self._enforce(time.monotonic())
+            self.sink.on_tick()
+
+    def _timeout(self, now: float, linger_until: float | None) -> float:
+        timeout = TICK_SECONDS if self.pidfd is not None else 0.05
+        for moment in (self.deadline, self.kill_at, linger_until):
+            if moment is not None:
+                timeout = min(timeout, max(0.0, moment - now))
+        return timeout
+
+    def _read(self, fd: int, stream: str) -> None:
+        try:
+            data = os.read(fd, READ_CHUNK)
+        except BlockingIOError:
+            return
+        if not data:
+            self.selector.unregister(fd)
+            runs = self.splitters[stream].close()
+            if runs:
+                self.sink.on_output(stream, runs)
+            return
+        self.tails[stream].feed(data)
+        runs = self.splitters[stream].feed(data)
+        if runs:
+            self.sink.on_output(stream, runs)
+
+    def _close_streams(self) -> None:
+        for key in list(self.selector.get_map().values()):
+            if key.data in self.splitters:
+                self.selector.unregister(key.fd)
+                runs = self.splitters[str(key.data)].close()
+                if runs:
+                    self.sink.on_output(str(key.data), runs)
+
+    def _try_reap(self) -> None:
+        if self.exit_status is not None:
+            return
+        pid, status, rusage = os.wait4(self.proc.pid, os.WNOHANG)
+        if pid == 0:
+            return
+        self.exit_status = status
+        self.rusage_cpu = rusage.ru_utime + rusage.ru_stime
+        self.rusage_rss = rusage.ru_maxrss * 1024  # Linux reports KiB
+        # Popen must not try to reap the pid again (it may be reused).
+        self.proc.returncode = os.waitstatus_to_exitcode(status)
+        if self.pidfd is not None:
+            self.selector.unregister(self.pidfd)
+            os.close(self.pidfd)
+            self.pidfd = None
+
+    def _enforce(self, now: float) -> None:
+        if now >= self.next_sample and self.exit_status is None:
+            self._sample_tree()
+            self.sample_gap = min(self.sample_gap * 2, SAMPLE_EVERY_SECONDS)
+            self.next_sample = now + self.sample_gap
+        if self.kill_at is None:
+            if self.exit_status is None and self.cancel_requested():
+                self.cancelled = True
+                self._terminate()
+            elif self.deadline is not None and now >= self.deadline and self.exit_status is None:
+                self.timed_out = True
+                self._terminate()
+        elif now >= self.kill_at:
+            self._kill()
+            self.kill_at = float("inf")
+
+    def _sample_tree(self) -> None:
+        """Add up the RSS of the command's live process tree (psutil)."""
+        try:
+            root = psutil.Process(self.proc.pid)
+            members = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            return
+        total = 0
+        for member in members:
+            with contextlib.suppress(psutil.Error):
+                total += member.memory_info().rss
+        self.peak_tree_rss = max(self.peak_tree_rss, total)
+
+    def _terminate(self) -> None:
+        """SIGTERM to the command's group and every descendant; SIGKILL after a grace."""
+        with contextlib.suppress(psutil.Error):
+            self.tree = psutil.Process(self.proc.pid).children(recursive=True)
+        _signal_group(self.proc.pid, signal.SIGTERM)
+        for member in self.tree:
+            with contextlib.suppress(psutil.Error):
+                member.send_signal(signal.SIGTERM)
+        self.kill_at = time.monotonic() + KILL_GRACE_SECONDS
+
+    def _kill(self) -> None:
+        _signal_group(self.proc.pid, signal.SIGKILL)
+        for member in self.tree:
+            with contextlib.suppress(psutil.Error):
+                member.kill()
+
+    def _emergency_stop(self) -> None:
+        if self.exit_status is not None:
+            return
+        self._terminate()
+        deadline = time.monotonic() + KILL_GRACE_SECONDS
+        while time.monotonic() < deadline:
+            pid, status, _ = os.wait4(self.proc.pid, os.WNOHANG)
+            if pid:
+                self.proc.returncode = os.waitstatus_to_exitcode(status)
+                break
+            time.sleep(0.02)
+        else:
+            self._kill()
+            _, status, _ = os.wait4(self.proc.pid, 0)
+            self.proc.returncode = os.waitstatus_to_exitcode(status)
+        self._kill()
+
+    def _outcome(self) -> ProcessOutcome:
+        if self.exit_status is None:
+            # Streams closed long ago but the process lives on: wait for it.
+            _, status, rusage = os.wait4(self.proc.pid, 0)
+            self.exit_status = status
+            self.rusage_cpu = rusage.ru_utime + rusage.ru_stime
+            self.rusage_rss = rusage.ru_maxrss * 1024
+            self.proc.returncode = os.waitstatus_to_exitcode(status)
+        if self.kill_at is not None:
+            # Whatever the grace left alive of the tree goes now.
+            self._kill()
+        code = os.waitstatus_to_exitcode(self.exit_status)
+        exit_code, sig = (code, None) if code >= 0 else (None, signal.Signals(-code).name)
+        return ProcessOutcome(
+            exit_code=exit_code,
+            signal=sig,
+            duration_ms=int((time.monotonic() - self.started) * 1000),
+            resources=Resources(
+                cpu_seconds=self.rusage_cpu,
+                peak_rss_bytes=max(self._own_rusage_rss(), self.peak_tree_rss),
+            ),
+            timed_out=self.timed_out,
+            cancelled=self.cancelled,
+            stdout_tail=self.tails["stdout"].text(),
+            stderr_tail=self.tails["stderr"].text(),
+            stdout_truncated=self.tails["stdout"].truncated,
+            stderr_truncated=self.tails["stderr"].truncated,
+        )
+
+    def _own_rusage_rss(self) -> int:
+        return self.rusage_rss if self.rusage_rss > self.own_rss_at_spawn else 0
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+def _drain_fd(fd: int) -> None:
+    with contextlib.suppress(BlockingIOError, InterruptedError):
+        while os.read(fd, 4096):
+            pass

@@ -1,0 +1,398 @@
+"""The run driver: create the run, run its stages, finalize, record metrics.
+
+Every way a run ends goes through ``finalize``: success, failure, a cancel signal,
+or an internal error (recorded with a crash log). Subpipelines are child runs
+driven by the same functions, in this process, under the same cancel watch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import socket
+import traceback
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from filelock import FileLock, Timeout
+
+from codex_orchestrator import __version__
+from codex_orchestrator.engine import guardrails
+from codex_orchestrator.engine.context import RunContext, RunSettings
+from codex_orchestrator.engine.liveness import current_identity
+from codex_orchestrator.engine.stage import run_command_stage
+from codex_orchestrator.errors import (
+    ConfigError,
+    ExitCode,
+    LockTimeout,
+    OrchestratorError,
+    StoreError,
+)
+from codex_orchestrator.model import (
+    ChildRun,
+    CommandRecord,
+    CommandStage,
+    CommandStatus,
+    Pipeline,
+    Resources,
+    RunManifest,
+    RunStatus,
+    StageKind,
+    SubpipelineStage,
+    now_iso,
+)
+from codex_orchestrator.store.events import EventLog
+from codex_orchestrator.store.layout import RunPaths, new_run_id
+from codex_orchestrator.store.manifest import ManifestWriter, read_manifest, write_manifest
+from codex_orchestrator.store.metrics import append_metrics, metrics_entry
+from codex_orchestrator.store.rundir import create_run_dir
+from codex_orchestrator.store.tokens import new_token, token_digest, write_token
+
+CANCELLED_DETAIL = "run-canceled"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunResult:
+    """A finished run: its final manifest and where it lives."""
+
+    manifest: RunManifest
+    paths: RunPaths
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """0 succeeded, 1 failed, 130 cancelled."""
+        return exit_code_for(self.manifest.status)
+
+    def document(self) -> dict[str, object]:
+        """The one JSON document ``--format json`` prints."""
+        manifest = self.manifest
+        return {
+            "run_id": manifest.run_id,
+            "task_id": manifest.task_id,
+            "pipeline_id": manifest.pipeline_id,
+            "status": str(manifest.status),
+            "status_detail": manifest.status_detail,
+            "artifact_root": manifest.artifact_root,
+            "manifest": self.paths.relative(self.paths.manifest),
+            "log_path": manifest.log_path,
+            "summary": manifest.summary,
+        }
+
+
+def exit_code_for(status: RunStatus) -> ExitCode:
+    """The process exit code a run's final status maps to."""
+    if status is RunStatus.SUCCEEDED:
+        return ExitCode.OK
+    if status is RunStatus.CANCELLED:
+        return ExitCode.CANCELLED
+    return ExitCode.RUN_FAILED
+
+
+@contextlib.contextmanager
+def hold_run_lock(paths: RunPaths, run_id: str, *, timeout: float = 0.0) -> Iterator[None]:
+    """Own a run while writing it; LockTimeout when another runner does."""
+    lock = FileLock(paths.lock, timeout=timeout)
+    try:
+        lock.acquire()
+    except Timeout as exc:
+        raise LockTimeout(f"run {run_id} is locked by another codex-orchestrator process") from exc
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def new_manifest(
+    settings: RunSettings,
+    paths: RunPaths,
+    pipeline: Pipeline,
+    token_hash: str,
+    parent_run_id: str | None,
+) -> RunManifest:
+    """The first state of a run: every stage pending."""
+    layout = settings.layout
+    pid, create_time = current_identity()
+    started = now_iso()
+    return RunManifest(
+        task_id=paths.task_id,
+        task_slug=paths.task_id,
+        run_id=paths.run_id,
+        parent_run_id=parent_run_id,
+        pipeline_id=pipeline.id,
+        pipeline_title=pipeline.title,
+        status=RunStatus.IN_PROGRESS,
+        started_at=started,
+        updated_at=started,
+        heartbeat_at=started,
+        artifact_root=paths.relative(paths.run_dir),
+        compat_path=layout.relative(layout.compat_pointer(paths.task_id, paths.run_id)),
+        log_path=paths.relative(paths.runner_log),
+        resume_token=token_hash,
+        commands=tuple(
+            CommandRecord(
+                index=position,
+                id=stage.id,
+                title=stage.title,
+                command=stage.command
+                if isinstance(stage, CommandStage) and stage.skip_reason is None
+                else None,
+                kind=stage.kind,
+            )
+            for position, stage in enumerate(pipeline.stages, start=1)
+        ),
+        guardrails_required=pipeline.requires_guardrails,
+        runner_version=f"codex-orchestrator {__version__} (python)",
+        runner_pid=pid,
+        runner_create_time=create_time,
+        host=socket.gethostname(),
+        config_path=layout.relative(settings.config_path) if settings.config_path else None,
+    )
+
+
+def start_run(
+    settings: RunSettings,
+    pipeline: Pipeline,
+    task_id: str,
+    *,
+    parent_run_id: str | None = None,
+    parent: RunContext | None = None,
+) -> RunResult:
+    """Create a new run of ``pipeline`` and drive it to a terminal state."""
+    paths = create_run_dir(settings.layout, task_id, new_run_id())
+    with hold_run_lock(paths, paths.run_id):
+        token = new_token()
+        try:
+            write_token(paths.resume_token, token)
+        except OSError as exc:
+            raise StoreError(f"cannot write {paths.resume_token}: {exc.strerror or exc}") from exc
+        manifest = new_manifest(settings, paths, pipeline, token_digest(token), parent_run_id)
+        writer = ManifestWriter(paths.manifest, manifest)
+        writer.flush()
+        ctx = RunContext(settings, paths, writer, EventLog(paths.runner_log), parent)
+        ctx.events.event("run:start", pipeline_id=pipeline.id, run_id=paths.run_id)
+        return drive(ctx, pipeline)
+
+
+def drive(ctx: RunContext, pipeline: Pipeline) -> RunResult:
+    """Run every stage that has not succeeded or been skipped, then finalize."""
+    observer = ctx.settings.observer
+    observer.run_started(ctx.manifest)
+    try:
+        ctx.heartbeat()
+        ctx.writer.flush()
+        _run_stages(ctx, pipeline)
+        result = finalize(ctx, pipeline)
+    except OrchestratorError as exc:
+        _record_abort(ctx, f"{type(exc).__name__}: {exc.message}")
+        raise
+    except Exception as exc:
+        with contextlib.suppress(OSError):
+            ctx.paths.crash_log.write_text(traceback.format_exc(), encoding="utf-8")
+        _record_abort(ctx, f"internal error: {exc!r}")
+        raise
+    finally:
+        ctx.events.close()
+    observer.run_finished(result.manifest)
+    return result
+
+
+def _run_stages(ctx: RunContext, pipeline: Pipeline) -> None:
+    cancel = ctx.settings.cancel
+    observer = ctx.settings.observer
+    for stage, planned in zip(pipeline.stages, ctx.manifest.commands, strict=True):
+        if planned.status in (CommandStatus.SUCCEEDED, CommandStatus.SKIPPED):
+            continue
+        if cancel.requested:
+            return
+        record = dataclasses.replace(
+            planned,
+            status=CommandStatus.RUNNING,
+            started_at=now_iso(),
+            completed_at=None,
+            exit_code=None,
+            summary=None,
+            error_file=None,
+            signal=None,
+            duration_ms=None,
+            resources=None,
+        )
+        ctx.update(ctx.manifest.with_command(record), force=True)
+        observer.stage_started(ctx.manifest, record)
+        if isinstance(stage, SubpipelineStage):
+            record = _run_child(ctx, stage, record)
+        elif stage.skip_reason is not None:
+            record = _skip(ctx, stage, record)
+        else:
+            record = run_command_stage(ctx, stage, record)
+        # Not forced: the next stage's start (or finalize) writes it within
+        # microseconds, so each stage costs one fsync'd write, not two.
+        ctx.update(ctx.manifest.with_command(record))
+        observer.stage_finished(ctx.manifest, record)
+        if record.status is CommandStatus.FAILED:
+            return
+
+
+def _skip(ctx: RunContext, stage: CommandStage, record: CommandRecord) -> CommandRecord:
+    """A stage the pipeline marks as not applicable: recorded, not run."""
+    log_path = ctx.paths.command_log(record.index, stage.id)
+    ctx.events.open_command(log_path)
+    ctx.events.event("command:start", record.index, id=stage.id, command=None)
+    ctx.events.event(
+        "command:end", record.index, exit_code=None, signal=None, duration_ms=0, status="skipped"
+    )
+    ctx.events.close_command()
+    return dataclasses.replace(
+        record,
+        status=CommandStatus.SKIPPED,
+        completed_at=now_iso(),
+        command=None,
+        summary=stage.skip_reason,
+        log_path=ctx.paths.relative(log_path),
+        duration_ms=0,
+    )
+
+
+def _run_child(ctx: RunContext, stage: SubpipelineStage, record: CommandRecord) -> CommandRecord:
+    """Run a subpipeline as a child run (resuming the earlier child when there is one)."""
+    from codex_orchestrator.engine.resume import resume_child
+
+    settings = ctx.settings
+    child_pipeline = settings.config.pipelines.get(stage.pipeline)
+    if child_pipeline is None:
+        raise ConfigError(f"subpipeline {stage.pipeline!r} of stage {stage.id!r} is not defined")
+    ctx.events.event(
+        "command:start", record.index, id=stage.id, command=None, pipeline=stage.pipeline
+    )
+    if record.sub_run_id:
+        child = resume_child(ctx, child_pipeline, record.sub_run_id)
+    else:
+        child = start_run(
+            settings,
+            child_pipeline,
+            ctx.paths.task_id,
+            parent_run_id=ctx.manifest.run_id,
+            parent=ctx,
+        )
+    child_manifest = child.manifest
+    if child_manifest.status is RunStatus.SUCCEEDED:
+        status = CommandStatus.SUCCEEDED
+    elif stage.optional and child_manifest.status is not RunStatus.CANCELLED:
+        status = CommandStatus.SKIPPED
+    else:
+        status = CommandStatus.FAILED
+    entry = ChildRun(
+        run_id=child_manifest.run_id,
+        pipeline_id=child_pipeline.id,
+        status=child_manifest.status,
+        manifest=child.paths.relative(child.paths.manifest),
+    )
+    others = tuple(c for c in ctx.manifest.child_runs if c.run_id != entry.run_id)
+    ctx.update(ctx.manifest.replace(child_runs=(*others, entry)))
+    ctx.events.event(
+        "command:end",
+        record.index,
+        exit_code=None,
+        signal=None,
+        status=str(status),
+        sub_run_id=child_manifest.run_id,
+    )
+    return dataclasses.replace(
+        record,
+        command=None,
+        kind=StageKind.SUBPIPELINE,
+        status=status,
+        completed_at=now_iso(),
+        summary=f"Sub-pipeline '{stage.pipeline}' {child_manifest.status}",
+        sub_run_id=child_manifest.run_id,
+        resources=child_manifest.resources,
+    )
+
+
+def _record_abort(ctx: RunContext, detail: str) -> None:
+    """Best effort after an error: mark the run failed and leave the last good manifest."""
+    manifest = ctx.manifest
+    commands = tuple(
+        dataclasses.replace(c, status=CommandStatus.FAILED, completed_at=now_iso(), summary=detail)
+        if c.status is CommandStatus.RUNNING
+        else c
+        for c in manifest.commands
+    )
+    aborted = manifest.replace(
+        status=RunStatus.FAILED,
+        status_detail=detail,
+        completed_at=now_iso(),
+        commands=commands,
+        summary=detail,
+    )
+    with contextlib.suppress(OrchestratorError, OSError):
+        ctx.update(aborted, force=True)
+        counts = guardrails.count_guardrails(aborted.commands)
+        append_metrics(
+            ctx.settings.layout.metrics_file(aborted.task_id),
+            metrics_entry(aborted, counts.present),
+        )
+        ctx.update(ctx.manifest.replace(metrics_recorded=True), force=True)
+
+
+def finalize(ctx: RunContext, pipeline: Pipeline) -> RunResult:
+    """Decide the final status, write the summary, the last events and the metrics line."""
+    manifest = ctx.manifest
+    cancel = ctx.settings.cancel
+    commands = manifest.commands
+    failed = [c for c in commands if c.status is CommandStatus.FAILED]
+    unfinished = [c for c in commands if c.status in (CommandStatus.PENDING, CommandStatus.RUNNING)]
+    lines: list[str] = []
+    if cancel.requested and (failed or unfinished):
+        status, detail = RunStatus.CANCELLED, CANCELLED_DETAIL
+        lines.append(f"Run cancelled by {cancel.signal_name}.")
+    elif failed or unfinished:
+        status = RunStatus.FAILED
+        first = failed[0] if failed else unfinished[0]
+        stage = pipeline.stages[first.index - 1]
+        if isinstance(stage, SubpipelineStage):
+            detail = f"subpipeline:{stage.pipeline}:failed"
+            lines.append(f"Sub-pipeline '{stage.pipeline}' failed.")
+        else:
+            detail = f"stage:{first.id}:failed"
+            if first.exit_code is not None:
+                lines.append(f"Stage '{first.title}' failed with exit code {first.exit_code}.")
+            else:
+                lines.append(f"Stage '{first.title}' failed: {first.summary or 'not finished'}.")
+    else:
+        status, detail = RunStatus.SUCCEEDED, None
+    counts = guardrails.count_guardrails(commands)
+    lines.extend(guardrails.guardrail_lines(counts, pipeline.requires_guardrails))
+    total = Resources()
+    for record in commands:
+        total = total.combine(record.resources)
+    completed = now_iso()
+    manifest = manifest.replace(
+        status=status,
+        status_detail=detail,
+        completed_at=completed,
+        heartbeat_at=completed,
+        summary="\n".join(lines),
+        resources=total,
+    )
+    ctx.update(manifest, force=True)
+    ctx.events.event("run:end", status=str(status), status_detail=detail)
+    append_metrics(
+        ctx.settings.layout.metrics_file(manifest.task_id), metrics_entry(manifest, counts.present)
+    )
+    ctx.update(ctx.manifest.replace(metrics_recorded=True), force=True)
+    return RunResult(manifest=ctx.manifest, paths=ctx.paths)
+
+
+def attach_to_parent(parent_paths: RunPaths, child: RunResult) -> None:
+    """Record a finished ``start --parent-run`` child in its parent's manifest."""
+    parent = read_manifest(parent_paths.manifest)
+    entry = ChildRun(
+        run_id=child.manifest.run_id,
+        pipeline_id=child.manifest.pipeline_id,
+        status=child.manifest.status,
+        manifest=child.paths.relative(child.paths.manifest),
+    )
+    others = tuple(c for c in parent.child_runs if c.run_id != entry.run_id)
+    write_manifest(
+        parent_paths.manifest, parent.replace(child_runs=(*others, entry), updated_at=now_iso())
+    )

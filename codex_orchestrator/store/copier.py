@@ -1,0 +1,65 @@
+"""A background thread that writes the second copy of heavy output.
+
+Every output event goes to ``runner.ndjson`` synchronously (a runner killed with
+SIGKILL loses no line it had read) and to the command's own file. When a command
+prints a lot, that second write is handed to this thread, so the kernel copies it
+on the other core while the runner encodes the next batch. The queue is bounded,
+so memory stays bounded; an error is raised on the runner's next call.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+
+QUEUE_DEPTH = 8
+
+_Item = tuple[int, bytes | None]  # (fd, data); data None closes fd
+
+
+class BackgroundCopier:
+    """Writes ``(fd, bytes)`` items in order on one thread; closes fds when told."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[_Item | None] = queue.Queue(maxsize=QUEUE_DEPTH)
+        self._error: OSError | None = None
+        self._thread = threading.Thread(target=self._work, name="output-copier", daemon=True)
+        self._thread.start()
+
+    def _work(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            fd, data = item
+            try:
+                if data is None:
+                    os.close(fd)
+                    continue
+                view = memoryview(data)
+                while view and self._error is None:
+                    view = view[os.write(fd, view) :]
+            except OSError as exc:
+                if self._error is None:
+                    self._error = exc
+
+    def _check(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def write(self, fd: int, data: bytes) -> None:
+        """Queue ``data`` for ``fd`` (blocks while the queue is full)."""
+        self._check()
+        self._queue.put((fd, data))
+
+    def close_fd(self, fd: int) -> None:
+        """Close ``fd`` after everything queued for it."""
+        self._queue.put((fd, None))
+
+    def finish(self) -> None:
+        """Write everything queued, stop the thread, raise any error it met."""
+        self._queue.put(None)
+        self._thread.join()
+        self._check()

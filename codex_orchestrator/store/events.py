@@ -1,0 +1,165 @@
+"""``runner.ndjson`` and ``commands/NN-slug.ndjson``: one JSON event a line.
+
+Output lines are the hot path (millions per run), so their events are built from
+byte templates instead of dicts, and every batch read from a pipe is written with
+one ``os.write`` per file before the next read: a runner killed with SIGKILL loses
+no line it had read.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from codex_orchestrator.errors import StoreError
+from codex_orchestrator.model import now_iso
+from codex_orchestrator.store.copier import BackgroundCopier
+
+OUTPUT_TYPES = ("command:stdout", "command:stderr")
+
+
+def encode_event(event: Mapping[str, Any]) -> bytes:
+    """One event as a JSON line."""
+    return orjson.dumps(event) + b"\n"
+
+
+def encode_output_lines(
+    stream: str, index: int, first_seq: int, pieces: list[bytes], partial: bool, timestamp: str
+) -> bytes:
+    """Events for consecutive output pieces that share one ``partial`` flag.
+
+    A piece that is not valid UTF-8 keeps its exact bytes in ``data_b64``; ``partial``
+    marks pieces that no newline ended (an over-long line, or the last bytes at EOF).
+    Sequence numbers run from ``first_seq``.
+    """
+    if not pieces:
+        return b""
+    head = b'{"type":"command:' + stream.encode() + b'","timestamp":"' + timestamp.encode()
+    head += b'","index":' + str(index).encode() + b',"seq":'
+    tail = b',"partial":true}\n' if partial else b"}\n"
+    try:
+        text = b"\n".join(pieces).decode("utf-8")
+    except UnicodeDecodeError:
+        return _encode_slowly(head, tail, first_seq, pieces)
+    # One orjson call escapes every line: in its output a '","' can only be the
+    # separator between two strings (a quote inside a string is always escaped,
+    # so it never follows a comma unescaped), which makes the split exact.
+    escaped = orjson.dumps(text.split("\n"))[2:-2].split(b'","')
+    seqs = orjson.dumps(list(range(first_seq, first_seq + len(escaped))))[1:-1].split(b",")
+    glue = b'"' + tail + head
+    body = glue.join(map(b',"data":"'.join, zip(seqs, escaped, strict=True)))
+    return head + body + b'"' + tail
+
+
+def _encode_slowly(head: bytes, tail: bytes, first_seq: int, pieces: list[bytes]) -> bytes:
+    """Per-piece encoding for batches holding bytes that are not UTF-8."""
+    out = []
+    for seq, raw in enumerate(pieces, start=first_seq):
+        try:
+            data = orjson.dumps(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            data = orjson.dumps(raw.decode("utf-8", "replace"))
+            data += b',"data_b64":"' + base64.b64encode(raw) + b'"'
+        out.append(head + str(seq).encode() + b',"data":' + data + tail)
+    return b"".join(out)
+
+
+def decode_output_event(event: Mapping[str, Any]) -> bytes:
+    """The exact bytes an output event stands for, newline included unless partial."""
+    b64 = event.get("data_b64")
+    raw = base64.b64decode(b64) if isinstance(b64, str) else str(event["data"]).encode("utf-8")
+    return raw if event.get("partial") else raw + b"\n"
+
+
+# Below this batch size the second copy is written inline: starting a thread
+# costs more than it saves for commands that print little.
+BACKGROUND_COPY_BYTES = 64 * 1024
+
+
+class EventLog:
+    """Appends events to ``runner.ndjson`` and, for command events, the command's file."""
+
+    def __init__(self, runner_log: Path) -> None:
+        self._runner_fd = self._open(runner_log)
+        self._command_fd: int | None = None
+        self._copier: BackgroundCopier | None = None
+
+    @staticmethod
+    def _open(path: Path) -> int:
+        try:
+            return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        except OSError as exc:
+            raise StoreError(f"cannot open {path}: {exc.strerror or exc}") from exc
+
+    def open_command(self, path: Path) -> None:
+        """Start the per-command file of the command now running."""
+        self.close_command()
+        self._command_fd = self._open(path)
+
+    def close_command(self) -> None:
+        """End the per-command file (after its queued writes, if any)."""
+        fd, self._command_fd = self._command_fd, None
+        if fd is None:
+            return
+        if self._copier is None:
+            os.close(fd)
+            return
+        self._copier.close_fd(fd)
+        self._finish_copier()
+
+    def _finish_copier(self) -> None:
+        copier, self._copier = self._copier, None
+        if copier is not None:
+            try:
+                copier.finish()
+            except OSError as exc:
+                raise StoreError(f"cannot write command events: {exc.strerror or exc}") from exc
+
+    def event(self, event_type: str, index: int | None = None, **fields: Any) -> None:
+        """Write a structured event (command events go to the command file too)."""
+        body: dict[str, Any] = {"type": event_type, "timestamp": now_iso()}
+        if index is not None:
+            body["index"] = index
+        body.update(fields)
+        self.write(encode_event(body), command=index is not None)
+
+    def write(self, data: bytes, *, command: bool = True) -> None:
+        """Write encoded events; raise StoreError when the disk refuses."""
+        try:
+            _write_all(self._runner_fd, data)
+            fd = self._command_fd
+            if not command or fd is None:
+                return
+            if self._copier is None and len(data) >= BACKGROUND_COPY_BYTES:
+                self._copier = BackgroundCopier()
+            if self._copier is not None:
+                self._copier.write(fd, data)
+            else:
+                _write_all(fd, data)
+        except OSError as exc:
+            raise StoreError(f"cannot write run events: {exc.strerror or exc}") from exc
+
+    def close(self) -> None:
+        """Close every file."""
+        try:
+            self.close_command()
+        finally:
+            self._finish_copier()
+            os.close(self._runner_fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def read_events(path: Path) -> list[dict[str, Any]]:
+    """Every event of an NDJSON file (for readers and tests; not for huge files)."""
+    with path.open("rb") as handle:
+        return [orjson.loads(line) for line in handle if line.strip()]

@@ -1,0 +1,75 @@
+"""Atomic writes and locked appends: the only ways run evidence reaches disk."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from codex_orchestrator.errors import LockTimeout, StoreError
+
+APPEND_LOCK_TIMEOUT_SECONDS = 30.0
+
+
+def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
+    """Write ``data`` to ``path`` atomically: temp file in the same dir, fsync, replace."""
+    fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        try:
+            if mode is not None:
+                os.fchmod(fd, mode)
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temp_name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp_name)
+        raise
+
+
+def lock_path_for(path: Path) -> Path:
+    """The sibling lock file guarding ``path``."""
+    return path.with_name(path.name + ".lock")
+
+
+def append_line_locked(
+    path: Path, line: bytes, *, timeout: float = APPEND_LOCK_TIMEOUT_SECONDS
+) -> None:
+    """Append one newline-terminated line to a shared JSONL file under a file lock.
+
+    A file whose last line lost its newline (a crash mid-append) is repaired first,
+    so the new line never fuses with the broken one.
+    """
+    if not line.endswith(b"\n"):
+        line += b"\n"
+    try:
+        with FileLock(lock_path_for(path), timeout=timeout):
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+            try:
+                size = os.fstat(fd).st_size
+                if size and os.pread(fd, 1, size - 1) != b"\n":
+                    line = b"\n" + line
+                os.write(fd, line)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+    except Timeout as exc:
+        raise LockTimeout(f"{path}: another process holds {lock_path_for(path).name}") from exc
+    except OSError as exc:
+        raise StoreError(f"cannot append to {path}: {exc.strerror or exc}") from exc
+
+
+def ensure_dir(path: Path) -> None:
+    """Create ``path`` and its parents, reporting failures as StoreError."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot create directory {path}: {exc.strerror or exc}") from exc
