@@ -1,0 +1,415 @@
+"""Load and validate ``codex.orchestrator.json`` into a :class:`~codex_orchestrator.model.Config`.
+
+Every error is one line naming the file and the JSON key path; unknown keys are
+collected as warnings. Stage sets are expanded here; subpipelines stay references
+whose targets (and the absence of cycles) are checked here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import orjson
+
+from codex_orchestrator.diagnostics import DIAGNOSTICS_ID, diagnostics_pipeline
+from codex_orchestrator.errors import ConfigError
+from codex_orchestrator.model import CommandStage, Config, Pipeline, Stage, SubpipelineStage
+
+DEFAULT_CONFIG_NAME = "codex.orchestrator.json"
+CONFIG_ENV = "CODEX_ORCHESTRATOR_REPO_CONFIG_PATH"
+
+_TOP_KEYS = frozenset({"$schema", "defaultPipeline", "stageSets", "pipelines"})
+_PIPELINE_KEYS = frozenset({"id", "title", "description", "guardrailsRequired", "stages"})
+_STAGE_KEYS: Mapping[str, frozenset[str]] = {
+    "command": frozenset(
+        {"kind", "id", "title", "command", "cwd", "env", "allowFailure", "summaryHint", "timeoutMs"}
+    ),
+    "subpipeline": frozenset({"kind", "id", "title", "pipeline", "optional"}),
+    "stage-set": frozenset({"kind", "ref"}),
+}
+_PLAIN_KEY = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$-]*$")
+
+
+def resolve_config_path(explicit: Path | None, root: Path) -> Path | None:
+    """``--config`` wins, then ``$CODEX_ORCHESTRATOR_REPO_CONFIG_PATH``, then the repo default."""
+    env_value = os.environ.get(CONFIG_ENV, "")
+    # An empty variable counts as unset, the usual shell idiom for "switch it off".
+    for candidate, source in ((explicit, "--config"), (env_value or None, f"${CONFIG_ENV}")):
+        if candidate is None:
+            continue
+        path = Path(candidate)
+        if not path.exists():
+            raise ConfigError(f"{path}: config file not found (from {source})")
+        if path.is_dir():
+            raise ConfigError(f"{path}: is a directory, not a config file (from {source})")
+        return path
+    default = root / DEFAULT_CONFIG_NAME
+    return default if default.is_file() else None
+
+
+def load_config(path: Path | None, root: Path) -> Config:
+    """Read, validate and resolve a config; ``None`` means only the embedded diagnostics."""
+    if path is None:
+        diagnostics = diagnostics_pipeline(root)
+        return Config(
+            path=None,
+            default_pipeline=None,
+            pipelines=MappingProxyType({DIAGNOSTICS_ID: diagnostics}),
+        )
+    display = _display_name(path, root)
+    document = _read_document(path, display)
+    return _Loader(display, root).load(document)
+
+
+def select_pipeline(config: Config, name: str | None) -> Pipeline:
+    """The named pipeline; without a name the config's default, else ``diagnostics``."""
+    wanted = name or config.default_pipeline or DIAGNOSTICS_ID
+    pipeline = config.pipelines.get(wanted)
+    if pipeline is not None:
+        return pipeline
+    known = ", ".join(config.pipelines)
+    where = config.path if config.path is not None else f"no {DEFAULT_CONFIG_NAME}"
+    raise ConfigError(f'unknown pipeline "{wanted}" ({where}; known: {known})')
+
+
+def _display_name(path: Path, root: Path) -> str:
+    # Shown as the user gave it; the default location reads relative to the repo root.
+    if path == root / DEFAULT_CONFIG_NAME:
+        return DEFAULT_CONFIG_NAME
+    return str(path)
+
+
+def _read_document(path: Path, display: str) -> Any:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{display}: cannot read file: {exc.strerror or exc}") from exc
+    try:
+        # Decoding first gives a truthful offset; editors on Windows like to add a BOM.
+        text = raw.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{display}: not valid UTF-8 at byte offset {exc.start}") from exc
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise ConfigError(
+            f"{display}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        ) from exc
+
+
+def _key(path: str, key: str) -> str:
+    part = key if _PLAIN_KEY.match(key) else f"[{orjson.dumps(key).decode()}]"
+    if not path:
+        return part
+    return f"{path}{part}" if part.startswith("[") else f"{path}.{part}"
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
+@dataclass(frozen=True, slots=True)
+class _Ref:
+    """A ``stage-set`` entry: ``where`` is the key path of its ``ref``."""
+
+    name: str
+    where: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """A parsed stage with the key path of its object and of the ref that included it."""
+
+    stage: Stage
+    where: str
+    via: str | None = None
+
+
+class _Loader:
+    """Validates one document; raises on the first error, collects warnings on the way."""
+
+    def __init__(self, display: str, root: Path) -> None:
+        self.display = display
+        self.root = root
+        self.warnings: list[str] = []
+        self.raw_sets: dict[str, list[_Ref | _Entry]] = {}
+        self.expanded_sets: dict[str, list[_Entry]] = {}
+
+    def error(self, where: str, message: str) -> ConfigError:
+        return ConfigError(f"{self.display}: {where}: {message}")
+
+    def load(self, document: Any) -> Config:
+        if not isinstance(document, dict):
+            raise ConfigError(
+                f"{self.display}: top level must be a JSON object, got {_json_type(document)}"
+            )
+        self.warn_unknown(document, "", _TOP_KEYS)
+        default = self.text(document, "", "defaultPipeline", required=False)
+        sets = self.typed(document, "", "stageSets", dict, required=False) or {}
+        for name, entries in sets.items():
+            self.raw_sets[name] = self.stage_list(
+                entries, _key("stageSets", name), allow_empty=True
+            )
+        for name in self.raw_sets:
+            self.expand_set(name, ())
+        raw_pipelines = self.typed(document, "", "pipelines", list, required=True)
+        pipelines: dict[str, Pipeline] = {}
+        subpipelines: list[tuple[str, SubpipelineStage, str]] = []
+        for index, raw in enumerate(raw_pipelines):
+            pipeline, entries = self.pipeline(raw, f"pipelines[{index}]", pipelines)
+            pipelines[pipeline.id] = pipeline
+            subpipelines += [
+                (pipeline.id, e.stage, e.where)
+                for e in entries
+                if isinstance(e.stage, SubpipelineStage)
+            ]
+        if DIAGNOSTICS_ID not in pipelines:
+            pipelines[DIAGNOSTICS_ID] = diagnostics_pipeline(self.root)
+        if default is not None and default not in pipelines:
+            raise self.error("defaultPipeline", _unknown_pipeline(default, pipelines))
+        self.check_subpipelines(pipelines, subpipelines)
+        return Config(
+            path=self.display,
+            default_pipeline=default,
+            pipelines=MappingProxyType(pipelines),
+            warnings=tuple(self.warnings),
+        )
+
+    def pipeline(
+        self, raw: Any, where: str, seen: Mapping[str, Pipeline]
+    ) -> tuple[Pipeline, list[_Entry]]:
+        obj = self.object(raw, where)
+        self.warn_unknown(obj, where, _PIPELINE_KEYS)
+        pipeline_id = self.required_text(obj, where, "id")
+        if pipeline_id in seen:
+            first = list(seen).index(pipeline_id)
+            message = f'duplicate pipeline id "{pipeline_id}" (first at pipelines[{first}].id)'
+            raise self.error(_key(where, "id"), message)
+        title = self.required_text(obj, where, "title")
+        description = self.text(obj, where, "description", required=False)
+        guardrails_required = self.flag(obj, where, "guardrailsRequired")
+        stages_where = _key(where, "stages")
+        entries = self.expand(self.stage_list(obj.get("stages"), stages_where), None)
+        if not entries:
+            raise self.error(stages_where, "a pipeline needs at least one stage")
+        self.check_unique_ids(entries, pipeline_id)
+        pipeline = Pipeline(
+            id=pipeline_id,
+            title=title,
+            description=description,
+            guardrails_required=guardrails_required,
+            stages=tuple(entry.stage for entry in entries),
+        )
+        return pipeline, entries
+
+    def stage_list(self, raw: Any, where: str, *, allow_empty: bool = False) -> list[_Ref | _Entry]:
+        if raw is None:
+            raise self.error(where, "required array is missing")
+        if not isinstance(raw, list):
+            raise self.error(where, f"must be an array, got {_json_type(raw)}")
+        if not raw and not allow_empty:
+            raise self.error(where, "a pipeline needs at least one stage")
+        return [self.stage(item, f"{where}[{index}]") for index, item in enumerate(raw)]
+
+    def stage(self, raw: Any, where: str) -> _Ref | _Entry:
+        obj = self.object(raw, where)
+        kind = self.required_text(obj, where, "kind")
+        known = _STAGE_KEYS.get(kind)
+        if known is None:
+            message = f'unknown stage kind "{kind}" (expected command, subpipeline or stage-set)'
+            raise self.error(_key(where, "kind"), message)
+        self.warn_unknown(obj, where, known)
+        if kind == "stage-set":
+            return _Ref(self.required_text(obj, where, "ref"), _key(where, "ref"))
+        stage_id = self.required_text(obj, where, "id")
+        title = self.required_text(obj, where, "title")
+        if kind == "subpipeline":
+            target = self.required_text(obj, where, "pipeline")
+            optional = self.flag(obj, where, "optional") or False
+            stage: Stage = SubpipelineStage(
+                id=stage_id, title=title, pipeline=target, optional=optional
+            )
+            return _Entry(stage, where)
+        stage = CommandStage(
+            id=stage_id,
+            title=title,
+            command=self.required_text(obj, where, "command"),
+            cwd=self.text(obj, where, "cwd", required=False),
+            env=self.env(obj, where),
+            allow_failure=self.flag(obj, where, "allowFailure") or False,
+            summary_hint=self.text(obj, where, "summaryHint", required=False, allow_empty=True),
+            timeout_ms=self.timeout(obj, where),
+        )
+        return _Entry(stage, where)
+
+    def expand_set(self, name: str, stack: tuple[str, ...]) -> list[_Entry]:
+        if name not in self.expanded_sets:
+            self.expanded_sets[name] = self.expand(self.raw_sets[name], None, (*stack, name))
+        return self.expanded_sets[name]
+
+    def expand(
+        self, items: list[_Ref | _Entry], via: str | None, stack: tuple[str, ...] = ()
+    ) -> list[_Entry]:
+        expanded: list[_Entry] = []
+        for item in items:
+            if isinstance(item, _Entry):
+                expanded.append(_Entry(item.stage, item.where, via))
+                continue
+            if item.name not in self.raw_sets:
+                raise self.error(item.where, f'unknown stage set "{item.name}" ({self._known()})')
+            if item.name in stack:
+                cycle = " -> ".join((*stack[stack.index(item.name) :], item.name))
+                raise self.error(item.where, f"stage set cycle: {cycle}")
+            outer = via or item.where
+            expanded += [_Entry(e.stage, e.where, outer) for e in self.expand_set(item.name, stack)]
+        return expanded
+
+    def _known(self) -> str:
+        if not self.raw_sets:
+            return "no stageSets are defined"
+        return "known: " + ", ".join(self.raw_sets)
+
+    def check_unique_ids(self, entries: list[_Entry], pipeline_id: str) -> None:
+        first_seen: dict[str, str] = {}
+        for entry in entries:
+            where = _key(entry.where, "id")
+            # A stage set's key path alone is ambiguous when two refs include it.
+            shown = f"{where} (included by {entry.via})" if entry.via else where
+            first = first_seen.get(entry.stage.id)
+            if first is not None:
+                message = f'duplicate stage id "{entry.stage.id}" in pipeline "{pipeline_id}"'
+                raise self.error(shown, f"{message}; first at {first}")
+            first_seen[entry.stage.id] = shown
+
+    def check_subpipelines(
+        self,
+        pipelines: Mapping[str, Pipeline],
+        subpipelines: list[tuple[str, SubpipelineStage, str]],
+    ) -> None:
+        edges: dict[str, list[tuple[str, str]]] = {}
+        for owner, stage, stage_where in subpipelines:
+            where = _key(stage_where, "pipeline")
+            if stage.pipeline not in pipelines:
+                raise self.error(where, _unknown_pipeline(stage.pipeline, pipelines))
+            edges.setdefault(owner, []).append((stage.pipeline, where))
+        done: set[str] = set()
+
+        def visit(pipeline_id: str, path: tuple[str, ...]) -> None:
+            for target, where in edges.get(pipeline_id, []):
+                if target in path:
+                    cycle = " -> ".join((*path[path.index(target) :], target))
+                    raise self.error(where, f"subpipeline cycle: {cycle}")
+                if target not in done:
+                    visit(target, (*path, target))
+            done.add(pipeline_id)
+
+        for pipeline_id in pipelines:
+            visit(pipeline_id, (pipeline_id,))
+
+    # -- field readers -------------------------------------------------------
+
+    def warn_unknown(self, obj: Mapping[str, Any], where: str, known: frozenset[str]) -> None:
+        self.warnings += [
+            f"{self.display}: {_key(where, key)}: unknown key (ignored)"
+            for key in obj
+            if key not in known
+        ]
+
+    def object(self, raw: Any, where: str) -> dict[str, Any]:
+        if not isinstance(raw, dict):
+            raise self.error(where, f"must be an object, got {_json_type(raw)}")
+        return raw
+
+    def typed(
+        self, obj: Mapping[str, Any], where: str, key: str, kind: type[Any], *, required: bool
+    ) -> Any:
+        value = obj.get(key)
+        # JSON null reads as "not given", as config generators like to write it.
+        if value is None:
+            if required:
+                raise self.error(_key(where, key), f"required {_NOUNS[kind]} is missing")
+            return None
+        if not isinstance(value, kind):
+            expected = _EXPECTED[kind]
+            raise self.error(_key(where, key), f"must be {expected}, got {_json_type(value)}")
+        return value
+
+    def text(
+        self,
+        obj: Mapping[str, Any],
+        where: str,
+        key: str,
+        *,
+        required: bool = True,
+        allow_empty: bool = False,
+    ) -> str | None:
+        value: str | None = self.typed(obj, where, key, str, required=required)
+        if value is not None and not allow_empty and not value.strip():
+            raise self.error(_key(where, key), "must be a non-empty string")
+        return value
+
+    def required_text(self, obj: Mapping[str, Any], where: str, key: str) -> str:
+        value = self.text(obj, where, key)
+        assert value is not None  # noqa: S101 - text() raises when a required value is absent
+        return value
+
+    def flag(self, obj: Mapping[str, Any], where: str, key: str) -> bool | None:
+        value: bool | None = self.typed(obj, where, key, bool, required=False)
+        return value
+
+    def timeout(self, obj: Mapping[str, Any], where: str) -> int | None:
+        value = obj.get("timeoutMs")
+        if value is None:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+        shown = value if isinstance(value, int | float) and not isinstance(value, bool) else None
+        got = _json_type(value) if shown is None else str(shown)
+        raise self.error(_key(where, "timeoutMs"), f"must be a positive integer, got {got}")
+
+    def env(self, obj: Mapping[str, Any], where: str) -> Mapping[str, str]:
+        raw = obj.get("env")
+        env_where = _key(where, "env")
+        if raw is None:
+            return MappingProxyType({})
+        if not isinstance(raw, dict):
+            message = f"must be an object of strings, got {_json_type(raw)}"
+            raise self.error(env_where, message)
+        for name, value in raw.items():
+            if not name or "=" in name or "\0" in name:
+                raise self.error(_key(env_where, name), "not a valid environment variable name")
+            if not isinstance(value, str):
+                raise self.error(
+                    _key(env_where, name), f"must be a string, got {_json_type(value)}"
+                )
+            if "\0" in value:
+                # The OS cannot pass it: fail here rather than when the stage starts.
+                raise self.error(_key(env_where, name), "must not contain a NUL character")
+        return MappingProxyType(dict(raw))
+
+
+_NOUNS: Mapping[type[Any], str] = {str: "string", list: "array", dict: "object", bool: "boolean"}
+_EXPECTED: Mapping[type[Any], str] = {
+    str: "a string",
+    list: "an array",
+    dict: "an object",
+    bool: "true or false",
+}
+
+
+def _unknown_pipeline(name: str, pipelines: Mapping[str, Pipeline]) -> str:
+    return f'unknown pipeline "{name}" (known: {", ".join(pipelines)})'

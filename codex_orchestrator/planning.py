@@ -1,0 +1,151 @@
+"""The ``plan`` command's core: resolve a pipeline into a plan, as data.
+
+Nothing is run and nothing is written: the plan is what ``start`` would do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from codex_orchestrator.config import load_config, resolve_config_path, select_pipeline
+from codex_orchestrator.model import CommandStage, Config, Pipeline, StageKind
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanRequest:
+    """What the ``plan`` command was asked for."""
+
+    pipeline: str | None
+    config: Path | None
+    root: Path
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlannedStage:
+    """One stage as it would run; a subpipeline carries its own resolved stages."""
+
+    index: int
+    id: str
+    title: str
+    kind: StageKind
+    guardrail: bool
+    command: str | None = None
+    cwd: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    allow_failure: bool | None = None
+    timeout_ms: int | None = None
+    summary_hint: str | None = None
+    skip_reason: str | None = None
+    pipeline: str | None = None
+    optional: bool | None = None
+    stages: tuple[PlannedStage, ...] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """As ``plan --format json`` prints it."""
+        return {
+            "index": self.index,
+            "id": self.id,
+            "title": self.title,
+            "kind": str(self.kind),
+            "command": self.command,
+            "cwd": self.cwd,
+            "env": dict(self.env),
+            "allow_failure": self.allow_failure,
+            "timeout_ms": self.timeout_ms,
+            "summary_hint": self.summary_hint,
+            "guardrail": self.guardrail,
+            "skip_reason": self.skip_reason,
+            "pipeline": self.pipeline,
+            "optional": self.optional,
+            "stages": None if self.stages is None else [s.to_dict() for s in self.stages],
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Plan:
+    """A resolved pipeline and the config it came from."""
+
+    pipeline_id: str
+    title: str
+    description: str | None
+    config_path: str | None
+    guardrails_required: bool
+    stages: tuple[PlannedStage, ...]
+    warnings: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """As ``plan --format json`` prints it (warnings go to stderr, not here)."""
+        return {
+            "pipeline_id": self.pipeline_id,
+            "title": self.title,
+            "description": self.description,
+            "config_path": self.config_path,
+            "guardrails_required": self.guardrails_required,
+            "stages": [stage.to_dict() for stage in self.stages],
+        }
+
+    def to_json(self) -> bytes:
+        """One JSON document, indented for people, newline-terminated."""
+        return orjson.dumps(self.to_dict(), option=orjson.OPT_INDENT_2) + b"\n"
+
+
+def resolve_plan(request: PlanRequest) -> Plan:
+    """Load the config and resolve the requested pipeline; raises ConfigError."""
+    path = resolve_config_path(request.config, request.root)
+    config = load_config(path, request.root)
+    return build_plan(config, select_pipeline(config, request.pipeline))
+
+
+def build_plan(config: Config, pipeline: Pipeline) -> Plan:
+    """The plan of ``pipeline``, subpipelines resolved from ``config`` (cycles were rejected)."""
+    return Plan(
+        pipeline_id=pipeline.id,
+        title=pipeline.title,
+        description=pipeline.description,
+        config_path=config.path,
+        guardrails_required=pipeline.requires_guardrails,
+        stages=_plan_stages(config, pipeline),
+        warnings=config.warnings,
+    )
+
+
+def _plan_stages(config: Config, pipeline: Pipeline) -> tuple[PlannedStage, ...]:
+    planned: list[PlannedStage] = []
+    for index, stage in enumerate(pipeline.stages, start=1):
+        if isinstance(stage, CommandStage):
+            planned.append(
+                PlannedStage(
+                    index=index,
+                    id=stage.id,
+                    title=stage.title,
+                    kind=stage.kind,
+                    guardrail=stage.is_guardrail,
+                    # Skipped diagnostics carry no command; null says so plainly.
+                    command=stage.command or None,
+                    cwd=stage.cwd,
+                    env=dict(stage.env),
+                    allow_failure=stage.allow_failure,
+                    timeout_ms=stage.timeout_ms,
+                    summary_hint=stage.summary_hint,
+                    skip_reason=stage.skip_reason,
+                )
+            )
+            continue
+        child = config.pipelines[stage.pipeline]
+        planned.append(
+            PlannedStage(
+                index=index,
+                id=stage.id,
+                title=stage.title,
+                kind=stage.kind,
+                guardrail=stage.is_guardrail,
+                pipeline=stage.pipeline,
+                optional=stage.optional,
+                stages=_plan_stages(config, child),
+            )
+        )
+    return tuple(planned)

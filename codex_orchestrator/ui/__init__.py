@@ -1,0 +1,1 @@
+"""Everything that imports rich: tables and live views."""
