@@ -1,0 +1,43 @@
+"""Choosing the observer and printing a finished run, shared by start, exec and resume."""
+
+from __future__ import annotations
+
+import sys
+
+import orjson
+
+from codex_orchestrator.cli.common import OutputFormat
+from codex_orchestrator.engine.observer import RunObserver
+from codex_orchestrator.engine.runner import RunResult
+
+
+def make_observer(fmt: OutputFormat, interactive: bool | None) -> RunObserver:
+    """Live view on a TTY when asked; plain progress otherwise (stderr in JSON mode)."""
+    if fmt is OutputFormat.JSON:
+        from codex_orchestrator.ui.progress import TextObserver
+
+        return TextObserver(sys.stderr)
+    # The live view needs a terminal: asked for or not, it is off when stdout is not one.
+    if (interactive is None or interactive) and sys.stdout.isatty():
+        from codex_orchestrator.ui.live import LiveObserver
+
+        return LiveObserver()
+    from codex_orchestrator.ui.progress import TextObserver
+
+    return TextObserver(sys.stdout)
+
+
+def print_result(result: RunResult, fmt: OutputFormat) -> None:
+    """One JSON document on stdout, or the closing text block."""
+    if fmt is OutputFormat.JSON:
+        sys.stdout.buffer.write(orjson.dumps(result.document(), option=orjson.OPT_INDENT_2) + b"\n")
+        sys.stdout.flush()
+        return
+    from codex_orchestrator.ui.progress import render_result
+
+    render_result(result.manifest, str(result.document()["manifest"]), sys.stdout)
+
+
+def warn(message: str) -> None:
+    """A warning line on stderr."""
+    sys.stderr.write(f"codex-orchestrator: warning: {message}\n")

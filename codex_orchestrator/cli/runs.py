@@ -1,0 +1,53 @@
+"""``runs``: the runs of a task (or of every task), newest first."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from codex_orchestrator.cli.common import (
+    FormatOption,
+    OutputFormat,
+    TaskOption,
+    repo_root,
+    run_core,
+)
+from codex_orchestrator.errors import ExitCode, InvalidInput
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``runs`` to the app."""
+    app.command("runs")(runs)
+
+
+def runs(
+    task: TaskOption = None,
+    all_tasks: Annotated[
+        bool, typer.Option("--all-tasks", help="List the runs of every task.")
+    ] = False,
+    fmt: FormatOption = OutputFormat.TEXT,
+) -> None:
+    """List runs with status, pipeline, start time and duration, newest first."""
+    from codex_orchestrator.views.runs import RunsRequest, list_run_rows
+
+    request = RunsRequest(root=repo_root(), task=task, all_tasks=all_tasks)
+
+    def call() -> ExitCode:
+        if all_tasks and task is not None:
+            raise InvalidInput("give --task ID or --all-tasks, not both")
+        rows = list_run_rows(request)
+        if fmt is OutputFormat.JSON:
+            import orjson
+
+            sys.stdout.buffer.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2) + b"\n")
+            return ExitCode.OK
+        from rich.console import Console
+
+        from codex_orchestrator.ui.runs_view import render_runs
+
+        render_runs(rows, Console(), show_task=all_tasks)
+        return ExitCode.OK
+
+    run_core(call)

@@ -1,0 +1,81 @@
+"""``status``: one run's state and whether its runner is alive; ``--watch`` follows it."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from codex_orchestrator.cli.common import (
+    FormatOption,
+    OutputFormat,
+    TaskOption,
+    repo_root,
+    run_core,
+)
+from codex_orchestrator.errors import ExitCode, InvalidInput
+
+if TYPE_CHECKING:
+    from codex_orchestrator.views.status import RunStatusView
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``status`` to the app."""
+    app.command("status")(status)
+
+
+def status(
+    run: Annotated[str | None, typer.Option("--run", help="Run id.", show_default=False)] = None,
+    latest: Annotated[bool, typer.Option("--latest", help="The newest run of the task.")] = False,
+    task: TaskOption = None,
+    fmt: FormatOption = OutputFormat.TEXT,
+    watch: Annotated[
+        bool, typer.Option("--watch", help="Redraw until the run ends; exit 0 if it succeeded.")
+    ] = False,
+    interval: Annotated[
+        float, typer.Option("--interval", min=0.1, help="Seconds between redraws with --watch.")
+    ] = 10.0,
+) -> None:
+    """Show a run's manifest state and runner activity (exit 2 when not found/unreadable)."""
+    from codex_orchestrator.store.layout import RunsLayout
+    from codex_orchestrator.views.status import StatusRequest, locate, read_status
+
+    request = StatusRequest(root=repo_root(), run_id=run, latest=latest, task=task)
+
+    def call() -> ExitCode:
+        if (run is None) == (not latest):
+            raise InvalidInput("give exactly one of --run ID or --latest")
+        layout = RunsLayout.for_root(request.root)
+        ref = locate(request, layout)
+        while True:
+            view = read_status(ref, layout)
+            _show(view, fmt, watch)
+            if not watch:
+                return ExitCode.OK
+            if view.terminal or view.lost:
+                ok = view.manifest.status == "succeeded"
+                return ExitCode.OK if ok else ExitCode.RUN_FAILED
+            time.sleep(interval)
+
+    run_core(call)
+
+
+def _show(view: RunStatusView, fmt: OutputFormat, watch: bool) -> None:
+    if fmt is OutputFormat.JSON:
+        import orjson
+
+        # With --watch, one compact document per line (JSON Lines); else one document.
+        option = 0 if watch else orjson.OPT_INDENT_2
+        sys.stdout.buffer.write(orjson.dumps(view.document(), option=option) + b"\n")
+        sys.stdout.flush()
+        return
+    from rich.console import Console
+
+    from codex_orchestrator.ui.status_view import render_status
+
+    console = Console()
+    if watch and console.is_terminal:
+        console.clear()
+    render_status(view, console)

@@ -1,0 +1,34 @@
+"""The runs table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from codex_orchestrator.ui.status_view import _STYLE
+
+
+def render_runs(rows: list[dict[str, Any]], console: Console, *, show_task: bool) -> None:
+    """A table of runs, newest first."""
+    if not rows:
+        console.print("no runs")
+        return
+    table = Table(show_edge=False, pad_edge=False)
+    columns = ["run", *(["task"] if show_task else []), "status", "pipeline", "started", "duration"]
+    for column in columns:
+        table.add_column(column, no_wrap=column in ("run", "started"))
+    for row in rows:
+        duration = row.get("duration_seconds")
+        status = str(row.get("status"))
+        cells = [
+            str(row["run_id"]),
+            *([str(row["task_id"])] if show_task else []),
+            f"[{_STYLE.get(status, '')}]{status}[/]" if _STYLE.get(status) else status,
+            str(row.get("pipeline_id") or "unknown"),
+            str(row.get("started_at") or "unknown"),
+            f"{duration:.2f}s" if isinstance(duration, int | float) else "-",
+        ]
+        table.add_row(*cells)
+    console.print(table)
