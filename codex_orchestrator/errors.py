@@ -60,3 +60,9 @@ class StoreError(OrchestratorError):
 
 class RunSetupError(OrchestratorError):
     """The run directory or its compat pointer cannot be written; nothing was started."""
+
+
+class InternalError(OrchestratorError):
+    """A bug: an unexpected exception, reported in one line (traceback in crash.log)."""
+
+    exit_code = ExitCode.INTERNAL

@@ -68,4 +68,6 @@ def run_core(call: Callable[[], int]) -> NoReturn:
         fail(exc.message, exc.exit_code)
     except KeyboardInterrupt:
         fail("interrupted", ExitCode.CANCELLED)
+    except Exception as exc:  # the last line of defence: one line, never a traceback
+        fail(f"internal error: {exc!r}", ExitCode.INTERNAL)
     raise typer.Exit(int(code))

@@ -24,6 +24,7 @@ from codex_orchestrator.engine.stage import run_command_stage
 from codex_orchestrator.errors import (
     ConfigError,
     ExitCode,
+    InternalError,
     LockTimeout,
     OrchestratorError,
     StoreError,
@@ -189,7 +190,9 @@ def drive(ctx: RunContext, pipeline: Pipeline) -> RunResult:
         with contextlib.suppress(OSError):
             ctx.paths.crash_log.write_text(traceback.format_exc(), encoding="utf-8")
         _record_abort(ctx, f"internal error: {exc!r}")
-        raise
+        raise InternalError(
+            f"internal error: {exc!r} (traceback in {ctx.paths.relative(ctx.paths.crash_log)})"
+        ) from exc
     finally:
         ctx.events.close()
     observer.run_finished(result.manifest)
