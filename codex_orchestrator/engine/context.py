@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +27,26 @@ class RunSettings:
     cancel: CancelWatch
     observer: RunObserver
     stage_timeout_ms: int | None = None
+
+
+@contextlib.contextmanager
+def run_settings(
+    layout: RunsLayout,
+    config: Config,
+    config_path: Path | None,
+    observer: RunObserver,
+    stage_timeout_ms: int | None,
+) -> Iterator[RunSettings]:
+    """Settings for runs driven now: SIGINT/SIGTERM become a cancel request meanwhile."""
+    with CancelWatch() as cancel:
+        yield RunSettings(
+            layout=layout,
+            config=config,
+            config_path=config_path,
+            cancel=cancel,
+            observer=observer,
+            stage_timeout_ms=stage_timeout_ms,
+        )
 
 
 class RunContext:

@@ -8,12 +8,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from codex_orchestrator.engine.context import RunSettings
+from codex_orchestrator.engine.context import run_settings
 from codex_orchestrator.engine.observer import RunObserver
 from codex_orchestrator.engine.runner import RunResult, attach_to_parent, hold_run_lock, start_run
-from codex_orchestrator.engine.signals import CancelWatch
 from codex_orchestrator.errors import ExitCode, InvalidInput, RunNotFound
-from codex_orchestrator.model import CommandStage, CommandStatus, Pipeline, RunStatus
+from codex_orchestrator.model import CommandStage, CommandStatus, Config, Pipeline, RunStatus
 from codex_orchestrator.store.layout import RunsLayout, resolve_task_id, validate_run_id
 
 EXEC_PIPELINE_ID = "exec"
@@ -41,26 +40,28 @@ class ExecRequest:
     stage_timeout_ms: int | None = None
 
 
-def launch(request: StartRequest, observer: RunObserver, warn: Callable[[str], None]) -> RunResult:
-    """Run a configured pipeline (config problems are reported before anything is written)."""
-    from codex_orchestrator.config import load_config, resolve_config_path, select_pipeline
+def load_run_config(
+    root: Path, explicit: Path | None, warn: Callable[[str], None]
+) -> tuple[Config, Path | None]:
+    """The config a run uses and where it came from; its warnings go to ``warn``."""
+    from codex_orchestrator.config import load_config, resolve_config_path
 
-    task_id = resolve_task_id(request.task)
-    config_path = resolve_config_path(request.config, request.root)
-    config = load_config(config_path, request.root)
+    config_path = resolve_config_path(explicit, root)
+    config = load_config(config_path, root)
     for warning in config.warnings:
         warn(warning)
+    return config, config_path
+
+
+def launch(request: StartRequest, observer: RunObserver, warn: Callable[[str], None]) -> RunResult:
+    """Run a configured pipeline (config problems are reported before anything is written)."""
+    from codex_orchestrator.config import select_pipeline
+
+    task_id = resolve_task_id(request.task)
+    config, config_path = load_run_config(request.root, request.config, warn)
     pipeline = select_pipeline(config, request.pipeline)
     layout = RunsLayout.for_root(request.root)
-    with CancelWatch() as cancel:
-        settings = RunSettings(
-            layout=layout,
-            config=config,
-            config_path=config_path,
-            cancel=cancel,
-            observer=observer,
-            stage_timeout_ms=request.stage_timeout_ms,
-        )
+    with run_settings(layout, config, config_path, observer, request.stage_timeout_ms) as settings:
         if request.parent_run is None:
             return start_run(settings, pipeline, task_id)
         parent_paths = layout.run(task_id, validate_run_id(request.parent_run))
@@ -74,8 +75,6 @@ def launch(request: StartRequest, observer: RunObserver, warn: Callable[[str], N
 
 def launch_exec(request: ExecRequest, observer: RunObserver) -> RunResult:
     """Run one command with full evidence, as a one-stage run of pipeline ``exec``."""
-    from codex_orchestrator.model import Config
-
     if not request.argv:
         raise InvalidInput(
             "exec needs a command after --, e.g. codex-orchestrator exec -- make test"
@@ -88,15 +87,8 @@ def launch_exec(request: ExecRequest, observer: RunObserver) -> RunResult:
         guardrails_required=False,
     )
     config = Config(path=None, default_pipeline=None, pipelines={EXEC_PIPELINE_ID: pipeline})
-    with CancelWatch() as cancel:
-        settings = RunSettings(
-            layout=RunsLayout.for_root(request.root),
-            config=config,
-            config_path=None,
-            cancel=cancel,
-            observer=observer,
-            stage_timeout_ms=request.stage_timeout_ms,
-        )
+    layout = RunsLayout.for_root(request.root)
+    with run_settings(layout, config, None, observer, request.stage_timeout_ms) as settings:
         return start_run(settings, pipeline, resolve_task_id(request.task))
 
 

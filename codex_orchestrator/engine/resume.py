@@ -16,11 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from codex_orchestrator.engine.context import RunContext, RunSettings
+from codex_orchestrator.engine.context import RunContext, RunSettings, run_settings
 from codex_orchestrator.engine.liveness import current_identity, runner_alive
 from codex_orchestrator.engine.observer import RunObserver
 from codex_orchestrator.engine.runner import RunResult, drive, hold_run_lock
-from codex_orchestrator.engine.signals import CancelWatch
 from codex_orchestrator.errors import LockTimeout, ResumeBlocked
 from codex_orchestrator.model import (
     CommandRecord,
@@ -61,7 +60,7 @@ class ResumeRequest:
 
 def resume(request: ResumeRequest, observer: RunObserver, warn: Callable[[str], None]) -> RunResult:
     """Resume a run, or raise ResumeBlocked (exit 2) after recording why."""
-    from codex_orchestrator.config import load_config, resolve_config_path
+    from codex_orchestrator.engine.launch import load_run_config
 
     layout = RunsLayout.for_root(request.root)
     task = resolve_task_id(request.task) if request.task is not None else None
@@ -70,10 +69,7 @@ def resume(request: ResumeRequest, observer: RunObserver, warn: Callable[[str], 
     manifest = read_manifest(paths.manifest)  # unreadable: exit 2, nothing written
     actor = request.actor or _default_actor()
     reason = request.reason or "manual resume"
-    config_path = resolve_config_path(request.config, request.root)
-    config = load_config(config_path, request.root)
-    for warning in config.warnings:
-        warn(warning)
+    config, config_path = load_run_config(request.root, request.config, warn)
 
     def blocked(detail: str) -> ResumeBlocked:
         event = ResumeEvent(
@@ -98,15 +94,9 @@ def resume(request: ResumeRequest, observer: RunObserver, warn: Callable[[str], 
             raise blocked(f"runner-active:{manifest.runner_pid}")
         if manifest.status is RunStatus.SUCCEEDED:
             raise blocked("terminal-status:succeeded")
-        with CancelWatch() as cancel:
-            settings = RunSettings(
-                layout=layout,
-                config=config,
-                config_path=config_path,
-                cancel=cancel,
-                observer=observer,
-                stage_timeout_ms=request.stage_timeout_ms,
-            )
+        with run_settings(
+            layout, config, config_path, observer, request.stage_timeout_ms
+        ) as settings:
             event = ResumeEvent(timestamp=now_iso(), actor=actor, reason=reason, outcome="accepted")
             return _continue(settings, paths, manifest, event, parent=None)
 
