@@ -48,13 +48,13 @@ def _make_pointer(layout: RunsLayout, pointer: Path, run_id: str) -> None:
         if pointer.is_symlink() or pointer.exists():
             raise
     pointer.mkdir()
-    target = layout.compat_target(run_id)
-    stub = {
-        "redirect_to": target,
-        "manifest": f"{target}/manifest.json",
-        "created_at": now_iso(),
-    }
-    atomic_write(pointer / "manifest.json", orjson.dumps(stub, option=orjson.OPT_INDENT_2))
+    atomic_write(pointer / "manifest.json", pointer_stub(layout.compat_target(run_id)))
+
+
+def pointer_stub(target: str) -> bytes:
+    """The stub ``manifest.json`` of a pointer directory, where symlinks cannot be made."""
+    stub = {"redirect_to": target, "manifest": f"{target}/manifest.json", "created_at": now_iso()}
+    return orjson.dumps(stub, option=orjson.OPT_INDENT_2) + b"\n"
 
 
 def _remove(path: Path) -> None:

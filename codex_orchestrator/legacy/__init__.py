@@ -1,0 +1,1 @@
+"""Reading and migrating older ``.runs`` layouts, and the metrics summary."""
