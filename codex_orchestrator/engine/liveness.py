@@ -15,8 +15,8 @@ def current_identity() -> tuple[int, float]:
 
 def runner_alive(pid: int | None, create_time: float | None) -> bool:
     """Whether the process with this pid is the same one that started the run."""
-    if pid is None:
-        return False
+    if pid is None or pid <= 0:
+        return False  # a hand-edited or hostile manifest: no process is it
     try:
         process = psutil.Process(pid)
         if (

@@ -135,7 +135,7 @@ class _Supervisor:
         # wait4's ru_maxrss of a child we spawned includes our own memory at the moment
         # of spawning (the kernel records the parent's high-water mark at exec); only a
         # figure above that is the command's own.
-        self.own_rss_at_spawn = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        self.own_rss_at_spawn = _own_peak_rss()
         self.timed_out = False
         self.cancelled = False
         self.kill_at: float | None = None
@@ -336,6 +336,23 @@ class _Supervisor:
 
     def _own_rusage_rss(self) -> int:
         return self.rusage_rss if self.rusage_rss > self.own_rss_at_spawn else 0
+
+
+def _own_peak_rss() -> int:
+    """This process's peak RSS in its current address space (VmHWM), what a child inherits.
+
+    Not ``getrusage(RUSAGE_SELF).ru_maxrss``: that also holds whatever the process that
+    started us had when it exec-ed us (a CI agent, an IDE, pytest), and a command using
+    less than that would be reported as using nothing.
+    """
+    try:
+        with open("/proc/self/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:

@@ -12,6 +12,7 @@ import contextlib
 import dataclasses
 import getpass
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ from codex_orchestrator.engine.context import RunContext, RunSettings, run_setti
 from codex_orchestrator.engine.liveness import current_identity, runner_alive
 from codex_orchestrator.engine.observer import RunObserver
 from codex_orchestrator.engine.runner import RunResult, drive, hold_run_lock
-from codex_orchestrator.errors import LockTimeout, ResumeBlocked
+from codex_orchestrator.errors import LockTimeout, OrchestratorError, ResumeBlocked
 from codex_orchestrator.model import (
     CommandRecord,
     CommandStage,
@@ -42,6 +43,9 @@ from codex_orchestrator.store.manifest import ManifestWriter, read_manifest, rec
 from codex_orchestrator.store.tokens import read_token, token_matches
 
 RESUMABLE = (CommandStatus.PENDING, CommandStatus.RUNNING, CommandStatus.FAILED)
+# How long a refused resume looks for the live runner that holds the lock.
+HOLDER_WAIT_SECONDS = 2.0
+HOLDER_POLL_SECONDS = 0.02
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -82,7 +86,7 @@ def resume(request: ResumeRequest, observer: RunObserver, warn: Callable[[str], 
     try:
         stack.enter_context(hold_run_lock(paths, ref.run_id))
     except LockTimeout:
-        raise blocked(f"runner-active:{manifest.runner_pid}") from None
+        raise blocked(f"runner-active:{_lock_holder_pid(paths, manifest)}") from None
     with stack:
         manifest = read_manifest(paths.manifest)  # re-read under the lock
         token = request.token or read_token(paths.resume_token)
@@ -99,6 +103,23 @@ def resume(request: ResumeRequest, observer: RunObserver, warn: Callable[[str], 
         ) as settings:
             event = ResumeEvent(timestamp=now_iso(), actor=actor, reason=reason, outcome="accepted")
             return _continue(settings, paths, manifest, event, parent=None)
+
+
+def _lock_holder_pid(paths: RunPaths, seen: RunManifest) -> int | None:
+    """The pid of the live runner that holds the run's lock.
+
+    The manifest read before the lock may still name the crashed runner: a resume that
+    just took the lock records itself a moment later, so look again for a live one.
+    """
+    deadline = time.monotonic() + HOLDER_WAIT_SECONDS
+    manifest = seen
+    while not runner_alive(manifest.runner_pid, manifest.runner_create_time):
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(HOLDER_POLL_SECONDS)
+        with contextlib.suppress(OrchestratorError):
+            manifest = read_manifest(paths.manifest)
+    return manifest.runner_pid
 
 
 def resume_child(parent: RunContext, pipeline: Pipeline, run_id: str) -> RunResult:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import socket
+import time
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -266,6 +267,7 @@ def _run_child(ctx: RunContext, stage: SubpipelineStage, record: CommandRecord) 
     ctx.events.event(
         "command:start", record.index, id=stage.id, command=None, pipeline=stage.pipeline
     )
+    started = time.monotonic()
     if record.sub_run_id:
         child = resume_child(ctx, child_pipeline, record.sub_run_id)
     else:
@@ -277,6 +279,7 @@ def _run_child(ctx: RunContext, stage: SubpipelineStage, record: CommandRecord) 
             parent=ctx,
         )
     child_manifest = child.manifest
+    duration_ms = int((time.monotonic() - started) * 1000)
     if child_manifest.status is RunStatus.SUCCEEDED:
         status = CommandStatus.SUCCEEDED
     elif stage.optional and child_manifest.status is not RunStatus.CANCELLED:
@@ -296,8 +299,10 @@ def _run_child(ctx: RunContext, stage: SubpipelineStage, record: CommandRecord) 
         record.index,
         exit_code=None,
         signal=None,
+        duration_ms=duration_ms,
         status=str(status),
         sub_run_id=child_manifest.run_id,
+        resources=child_manifest.resources.to_dict() if child_manifest.resources else None,
     )
     return dataclasses.replace(
         record,
@@ -307,6 +312,7 @@ def _run_child(ctx: RunContext, stage: SubpipelineStage, record: CommandRecord) 
         completed_at=now_iso(),
         summary=f"Sub-pipeline '{stage.pipeline}' {child_manifest.status}",
         sub_run_id=child_manifest.run_id,
+        duration_ms=duration_ms,
         resources=child_manifest.resources,
     )
 

@@ -46,10 +46,15 @@ def encode_output_lines(
         text = b"\n".join(pieces).decode("utf-8")
     except UnicodeDecodeError:
         return _encode_slowly(head, tail, first_seq, pieces)
-    # One orjson call escapes every line: in its output a '","' can only be the
-    # separator between two strings (a quote inside a string is always escaped,
-    # so it never follows a comma unescaped), which makes the split exact.
-    escaped = orjson.dumps(text.split("\n"))[2:-2].split(b'","')
+    lines = text.split("\n")
+    if '"' in text:
+        # A line ending in '",' escapes to '\\",' and the next separator then makes a
+        # false '","': with quotes in the data, escape line by line.
+        escaped = [encoded[1:-1] for encoded in map(orjson.dumps, lines)]
+    else:
+        # One orjson call escapes every line: with no quote in the data, every quote
+        # in its output is a string delimiter, so '","' is exactly the separator.
+        escaped = orjson.dumps(lines)[2:-2].split(b'","')
     seqs = orjson.dumps(list(range(first_seq, first_seq + len(escaped))))[1:-1].split(b",")
     glue = b'"' + tail + head
     body = glue.join(map(b',"data":"'.join, zip(seqs, escaped, strict=True)))
@@ -92,9 +97,19 @@ class EventLog:
     @staticmethod
     def _open(path: Path) -> int:
         try:
-            return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
         except OSError as exc:
             raise StoreError(f"cannot open {path}: {exc.strerror or exc}") from exc
+        try:
+            # A runner that died mid-write (full disk, SIGKILL) can leave a torn last
+            # line; end it, so a resumed run's first event is not fused into it.
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                _write_all(fd, b"\n")
+        except OSError as exc:
+            os.close(fd)
+            raise StoreError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        return fd
 
     def open_command(self, path: Path) -> None:
         """Start the per-command file of the command now running."""

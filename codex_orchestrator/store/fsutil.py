@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 from filelock import FileLock, Timeout
@@ -16,7 +17,7 @@ APPEND_LOCK_TIMEOUT_SECONDS = 30.0
 
 def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
     """Write ``data`` to ``path`` atomically: temp file in the same dir, fsync, replace."""
-    fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, temp_name = _create_temp(path, explicit_mode=mode is not None)
     try:
         try:
             if mode is not None:
@@ -33,6 +34,23 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temp_name)
         raise
+
+
+def _create_temp(path: Path, *, explicit_mode: bool) -> tuple[int, str]:
+    """A new temp file beside ``path``.
+
+    Not ``mkstemp``: its 0600 would make every manifest private. Run evidence is
+    published, so it gets 0666 less the umask like any file the user creates. A file
+    given an explicit mode (the 0600 resume token) starts private and is chmod-ed.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+    for _ in range(100):
+        name = str(path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(name, flags, 0o600 if explicit_mode else 0o666), name
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no unused temporary file name", str(path.parent))
 
 
 def lock_path_for(path: Path) -> Path:

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from codex_orchestrator.views.runs import recorded_status
 from codex_orchestrator.views.status import RunStatusView
 
 _STYLE = {
@@ -26,7 +27,7 @@ def render_status(view: RunStatusView, console: Console) -> None:
     """A header, the activity line, the stages table and the summary."""
     manifest = view.manifest
     activity: dict[str, Any] = view.activity
-    state = "lost" if view.lost else str(manifest.status)
+    state = "lost" if view.lost else recorded_status(view.raw)
     header = Text.assemble(
         ("run ", "bold"),
         (manifest.run_id, "bold"),
@@ -71,7 +72,9 @@ def render_status(view: RunStatusView, console: Console) -> None:
                 "The runner is gone but the run is not finished. Resume it with:\n  "
                 + str(activity.get("resume_command")),
                 style="yellow",
-            )
+            ),
+            # Never wrapped: the command must survive copy and paste whole.
+            soft_wrap=True,
         )
     elif activity.get("stale"):
         console.print(Text("No heartbeat for over 30 s.", style="yellow"))

@@ -22,6 +22,12 @@ class RunsRequest:
     all_tasks: bool
 
 
+def recorded_status(raw: dict[str, Any]) -> str:
+    """The status a manifest records, or ``unknown`` (early legacy manifests have none)."""
+    status = raw.get("status")
+    return status if isinstance(status, str) and status else "unknown"
+
+
 def list_run_rows(request: RunsRequest) -> list[dict[str, Any]]:
     """One row per run; an unreadable manifest is listed with status ``unreadable``."""
     layout = RunsLayout.for_root(request.root)
@@ -35,7 +41,8 @@ def list_run_rows(request: RunsRequest) -> list[dict[str, Any]]:
             "source": ref.source,
         }
         try:
-            manifest = RunManifest.from_dict(read_manifest_dict(ref.manifest_path))
+            raw = read_manifest_dict(ref.manifest_path)
+            manifest = RunManifest.from_dict(raw)
         except OrchestratorError as exc:
             row.update(
                 status="unreadable",
@@ -49,7 +56,7 @@ def list_run_rows(request: RunsRequest) -> list[dict[str, Any]]:
             continue
         started, completed = parse_iso(manifest.started_at), parse_iso(manifest.completed_at)
         row.update(
-            status=str(manifest.status),
+            status=recorded_status(raw),
             pipeline_id=manifest.pipeline_id,
             parent_run_id=manifest.parent_run_id,
             started_at=manifest.started_at or None,
