@@ -109,6 +109,9 @@ class CommandStage:
     # Set by the embedded diagnostics pipeline for checks that are not present:
     # the stage is recorded as skipped with this text as its summary.
     skip_reason: str | None = None
+    # Set by ``exec``: run these arguments directly, not through a shell, so the
+    # command's own exit status (and signal) is what gets recorded.
+    argv: tuple[str, ...] | None = None
 
     @property
     def kind(self) -> StageKind:
@@ -118,7 +121,7 @@ class CommandStage:
     @property
     def is_guardrail(self) -> bool:
         """A stage is a guardrail when its id, title or command names spec-guard."""
-        return any(GUARDRAIL_MARKER in text for text in (self.id, self.title, self.command))
+        return any(GUARDRAIL_MARKER in text.lower() for text in (self.id, self.title, self.command))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -138,7 +141,7 @@ class SubpipelineStage:
     @property
     def is_guardrail(self) -> bool:
         """A subpipeline is a guardrail when its id or title names spec-guard."""
-        return any(GUARDRAIL_MARKER in text for text in (self.id, self.title))
+        return any(GUARDRAIL_MARKER in text.lower() for text in (self.id, self.title))
 
 
 Stage = CommandStage | SubpipelineStage

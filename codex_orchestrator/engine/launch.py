@@ -83,7 +83,11 @@ def launch_exec(request: ExecRequest, observer: RunObserver) -> RunResult:
     pipeline = Pipeline(
         id=EXEC_PIPELINE_ID,
         title=command,
-        stages=(CommandStage(id=EXEC_PIPELINE_ID, title=command, command=command),),
+        stages=(
+            CommandStage(
+                id=EXEC_PIPELINE_ID, title=command, command=command, argv=tuple(request.argv)
+            ),
+        ),
         guardrails_required=False,
     )
     config = Config(path=None, default_pipeline=None, pipelines={EXEC_PIPELINE_ID: pipeline})
@@ -106,5 +110,5 @@ def exec_exit_code(result: RunResult) -> int:
         except KeyError:
             return int(ExitCode.RUN_FAILED)
     if record.status is CommandStatus.FAILED and record.exit_code is None:
-        return 127  # could not be started, as a shell reports it
+        return 127  # could not be started (not found, not executable), as a shell says
     return int(ExitCode.RUN_FAILED)

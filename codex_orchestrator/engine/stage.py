@@ -81,7 +81,7 @@ def run_command_stage(ctx: RunContext, stage: CommandStage, record: CommandRecor
     timeout_ms = stage.timeout_ms or ctx.settings.stage_timeout_ms
     cwd = ctx.settings.layout.root / stage.cwd if stage.cwd else ctx.settings.layout.root
     request = ProcessRequest(
-        argv=(SHELL, "-c", stage.command),
+        argv=stage.argv or (SHELL, "-c", stage.command),
         cwd=cwd,
         env=stage_environment(ctx, stage),
         timeout_seconds=timeout_ms / 1000 if timeout_ms else None,

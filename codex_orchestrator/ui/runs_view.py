@@ -16,18 +16,20 @@ def render_runs(rows: list[dict[str, Any]], console: Console, *, show_task: bool
         console.print("no runs")
         return
     table = Table(show_edge=False, pad_edge=False)
-    columns = ["run", *(["task"] if show_task else []), "status", "pipeline", "started", "duration"]
+    # The run id already holds the start time, so the table leaves "started" to JSON:
+    # that keeps ids and statuses whole on an 80-column pipe or CI log.
+    columns = ["run", *(["task"] if show_task else []), "status", "pipeline", "duration"]
     for column in columns:
-        table.add_column(column, no_wrap=column in ("run", "started"))
+        table.add_column(column, no_wrap=column in ("run", "status", "task"))
     for row in rows:
         duration = row.get("duration_seconds")
         status = str(row.get("status"))
+        style = _STYLE.get(status)
         cells = [
             str(row["run_id"]),
             *([str(row["task_id"])] if show_task else []),
-            f"[{_STYLE.get(status, '')}]{status}[/]" if _STYLE.get(status) else status,
+            f"[{style}]{status}[/]" if style else status,
             str(row.get("pipeline_id") or "unknown"),
-            str(row.get("started_at") or "unknown"),
             f"{duration:.2f}s" if isinstance(duration, int | float) else "-",
         ]
         table.add_row(*cells)

@@ -8,13 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from codex_orchestrator.engine.liveness import runner_alive
+from codex_orchestrator.errors import OrchestratorError
 from codex_orchestrator.model import (
     HEARTBEAT_STALE_AFTER_SECONDS,
     RunManifest,
     RunStatus,
     parse_iso,
 )
-from codex_orchestrator.store.catalog import RunRef, latest_run, locate_run
+from codex_orchestrator.store.catalog import RunRef, latest_run, list_runs, locate_run
 from codex_orchestrator.store.layout import RunsLayout, resolve_task_id
 from codex_orchestrator.store.manifest import read_manifest_dict
 
@@ -54,12 +55,29 @@ class RunStatusView:
         return {**self.raw, "manifest_path": self.manifest_path, "activity": self.activity}
 
 
+LATEST_LOOKBACK = 50
+
+
 def locate(request: StatusRequest, layout: RunsLayout) -> RunRef:
-    """The run the request names: ``--run ID`` (in ``--task`` or any task) or ``--latest``."""
+    """The run the request names: ``--run ID`` (in ``--task`` or any task) or ``--latest``.
+
+    ``--latest`` means the newest run a person started: child runs of subpipelines
+    start after their parent, so the newest run without a parent wins (among the last
+    few; failing that, the newest run of all).
+    """
     if request.run_id is not None:
         task = resolve_task_id(request.task) if request.task is not None else None
         return locate_run(layout, request.run_id, task)
-    return latest_run(layout, resolve_task_id(request.task))
+    task_id = resolve_task_id(request.task)
+    refs = list_runs(layout, task_id)
+    for ref in refs[:LATEST_LOOKBACK]:
+        try:
+            parent = read_manifest_dict(ref.manifest_path).get("parent_run_id")
+        except OrchestratorError:
+            continue
+        if not parent:
+            return ref
+    return latest_run(layout, task_id)
 
 
 def read_status(ref: RunRef, layout: RunsLayout) -> RunStatusView:
