@@ -221,7 +221,8 @@ def _run_stages(ctx: RunContext, pipeline: Pipeline) -> None:
             resources=None,
         )
         ctx.update(ctx.manifest.with_command(record), force=True)
-        observer.stage_started(ctx.manifest, record)
+        if not (isinstance(stage, CommandStage) and stage.skip_reason is not None):
+            observer.stage_started(ctx.manifest, record)
         if isinstance(stage, SubpipelineStage):
             record = _run_child(ctx, stage, record)
         elif stage.skip_reason is not None:

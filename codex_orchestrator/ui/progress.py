@@ -49,7 +49,9 @@ class TextObserver:
         """Say how a stage ended."""
         total = len(manifest.commands)
         mark = _MARKS.get(record.status, str(record.status))
-        took = f" in {record.duration_ms / 1000:.2f}s" if record.duration_ms is not None else ""
+        took = ""
+        if record.duration_ms is not None and record.status is not CommandStatus.SKIPPED:
+            took = f" in {record.duration_ms / 1000:.2f}s"
         summary = f" - {record.summary}" if record.summary else ""
         self._write(f"[{record.index}/{total}] {mark} {record.id}{took}{summary}")
 
