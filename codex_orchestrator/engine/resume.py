@@ -21,7 +21,7 @@ from codex_orchestrator.engine.context import RunContext, RunSettings, run_setti
 from codex_orchestrator.engine.liveness import current_identity, runner_alive
 from codex_orchestrator.engine.observer import RunObserver
 from codex_orchestrator.engine.runner import RunResult, drive, hold_run_lock
-from codex_orchestrator.errors import LockTimeout, OrchestratorError, ResumeBlocked
+from codex_orchestrator.errors import LockTimeout, ResumeBlocked
 from codex_orchestrator.model import (
     CommandRecord,
     CommandStage,
@@ -38,6 +38,7 @@ from codex_orchestrator.model import (
 )
 from codex_orchestrator.store.catalog import locate_run
 from codex_orchestrator.store.events import EventLog
+from codex_orchestrator.store.evidence import read_lock_owner
 from codex_orchestrator.store.layout import RunPaths, RunsLayout, resolve_task_id
 from codex_orchestrator.store.manifest import ManifestWriter, read_manifest, record_resume_event
 from codex_orchestrator.store.tokens import read_token, token_matches
@@ -106,20 +107,20 @@ def resume(request: ResumeRequest, observer: RunObserver, warn: Callable[[str], 
 
 
 def _lock_holder_pid(paths: RunPaths, seen: RunManifest) -> int | None:
-    """The pid of the live runner that holds the run's lock.
+    """The pid of the live process that holds the run's lock.
 
-    The manifest read before the lock may still name the crashed runner: a resume that
-    just took the lock records itself a moment later, so look again for a live one.
+    The holder records itself in ``.run.owner`` right after taking the lock, so a
+    refused resume may look a moment before the record names a live process: look
+    again for a short while, then fall back to the runner the manifest names.
     """
     deadline = time.monotonic() + HOLDER_WAIT_SECONDS
-    manifest = seen
-    while not runner_alive(manifest.runner_pid, manifest.runner_create_time):
+    while True:
+        owner = read_lock_owner(paths.lock_owner)
+        if owner is not None and runner_alive(*owner):
+            return owner[0]
         if time.monotonic() >= deadline:
-            break
+            return seen.runner_pid
         time.sleep(HOLDER_POLL_SECONDS)
-        with contextlib.suppress(OrchestratorError):
-            manifest = read_manifest(paths.manifest)
-    return manifest.runner_pid
 
 
 def resume_child(parent: RunContext, pipeline: Pipeline, run_id: str) -> RunResult:

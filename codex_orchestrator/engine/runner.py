@@ -20,7 +20,7 @@ from filelock import FileLock, Timeout
 from codex_orchestrator import __version__
 from codex_orchestrator.engine import guardrails
 from codex_orchestrator.engine.context import RunContext, RunSettings
-from codex_orchestrator.engine.liveness import current_identity
+from codex_orchestrator.engine.liveness import current_identity, runner_alive
 from codex_orchestrator.engine.stage import run_command_stage
 from codex_orchestrator.errors import (
     ConfigError,
@@ -44,6 +44,7 @@ from codex_orchestrator.model import (
     now_iso,
 )
 from codex_orchestrator.store.events import EventLog
+from codex_orchestrator.store.evidence import read_lock_owner, write_lock_owner
 from codex_orchestrator.store.layout import RunPaths, new_run_id
 from codex_orchestrator.store.manifest import ManifestWriter, read_manifest, write_manifest
 from codex_orchestrator.store.metrics import append_metrics, metrics_entry
@@ -97,8 +98,13 @@ def hold_run_lock(paths: RunPaths, run_id: str, *, timeout: float = 0.0) -> Iter
     try:
         lock.acquire()
     except Timeout as exc:
-        raise LockTimeout(f"run {run_id} is locked by another codex-orchestrator process") from exc
+        owner = read_lock_owner(paths.lock_owner)
+        holder = f" (pid {owner[0]})" if owner and runner_alive(*owner) else ""
+        raise LockTimeout(
+            f"run {run_id} is locked by another codex-orchestrator process{holder}"
+        ) from exc
     try:
+        write_lock_owner(paths.lock_owner, *current_identity())
         yield
     finally:
         lock.release()

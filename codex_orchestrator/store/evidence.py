@@ -20,6 +20,23 @@ def write_heartbeat(path: Path, timestamp: str) -> None:
         raise StoreError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
+def write_lock_owner(path: Path, pid: int, create_time: float) -> None:
+    """Record which process took a run's lock (read by refused resumes to name it)."""
+    try:
+        atomic_write(path, f"{pid} {create_time!r}\n".encode())
+    except OSError as exc:
+        raise StoreError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def read_lock_owner(path: Path) -> tuple[int, float] | None:
+    """The pid and create time last recorded as the lock's owner, if readable."""
+    try:
+        pid_text, time_text = path.read_text(encoding="ascii").split()
+        return int(pid_text), float(time_text)
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ErrorReport:
     """What ``errors/NN-slug.json`` says about one failed command."""

@@ -133,6 +133,11 @@ class RunPaths:
         return self.run_dir / ".run.lock"
 
     @property
+    def lock_owner(self) -> Path:
+        """Who holds ``.run.lock``: pid and create time of the process that took it last."""
+        return self.run_dir / ".run.owner"
+
+    @property
     def crash_log(self) -> Path:
         """Traceback of an unexpected internal error."""
         return self.run_dir / "crash.log"
