@@ -30,7 +30,8 @@ from codex_orchestrator import __version__
 pytestmark = pytest.mark.integration
 
 # Lock files sit beside what they guard; DESIGN.md does not list them, nothing else may appear.
-LOCK_FILES = {".run.lock", "manifest.json.lock"}
+# Lock files and the lock-owner record sit beside the evidence (see .runs/README.md).
+LOCK_FILES = {".run.lock", ".run.owner", "manifest.json.lock"}
 METRICS_FIELDS = {
     "run_id",
     "task_id",
