@@ -9,6 +9,7 @@ import orjson
 from codex_orchestrator.cli.common import OutputFormat
 from codex_orchestrator.engine.observer import RunObserver
 from codex_orchestrator.engine.runner import RunResult
+from codex_orchestrator.errors import ExitCode
 
 
 def make_observer(fmt: OutputFormat, interactive: bool | None) -> RunObserver:
@@ -27,15 +28,16 @@ def make_observer(fmt: OutputFormat, interactive: bool | None) -> RunObserver:
     return TextObserver(sys.stdout)
 
 
-def print_result(result: RunResult, fmt: OutputFormat) -> None:
-    """One JSON document on stdout, or the closing text block."""
+def print_result(result: RunResult, fmt: OutputFormat) -> ExitCode:
+    """One JSON document on stdout, or the closing text block; the run's exit code."""
     if fmt is OutputFormat.JSON:
         sys.stdout.buffer.write(orjson.dumps(result.document(), option=orjson.OPT_INDENT_2) + b"\n")
         sys.stdout.flush()
-        return
-    from codex_orchestrator.ui.progress import render_result
+    else:
+        from codex_orchestrator.ui.progress import render_result
 
-    render_result(result.manifest, str(result.document()["manifest"]), sys.stdout)
+        render_result(result.manifest, str(result.document()["manifest"]), sys.stdout)
+    return result.exit_code
 
 
 def warn(message: str) -> None:

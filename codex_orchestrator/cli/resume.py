@@ -15,7 +15,6 @@ from codex_orchestrator.cli.common import (
     run_core,
 )
 from codex_orchestrator.cli.start import StageTimeoutOption
-from codex_orchestrator.errors import ExitCode
 
 
 def register(app: typer.Typer) -> None:
@@ -66,9 +65,5 @@ def resume(
         stage_timeout_ms=stage_timeout,
     )
 
-    def call() -> ExitCode:
-        result = resume_run(request, make_observer(fmt, interactive=False), warn)
-        print_result(result, fmt)
-        return result.exit_code
-
-    run_core(call)
+    observer = make_observer(fmt, interactive=False)
+    run_core(lambda: print_result(resume_run(request, observer, warn), fmt))

@@ -14,7 +14,6 @@ from codex_orchestrator.cli.common import (
     repo_root,
     run_core,
 )
-from codex_orchestrator.errors import ExitCode
 
 InteractiveOption = Annotated[
     bool | None,
@@ -74,9 +73,4 @@ def start(
         stage_timeout_ms=stage_timeout,
     )
 
-    def call() -> ExitCode:
-        result = launch(request, make_observer(fmt, interactive), warn)
-        print_result(result, fmt)
-        return result.exit_code
-
-    run_core(call)
+    run_core(lambda: print_result(launch(request, make_observer(fmt, interactive), warn), fmt))
