@@ -8,7 +8,7 @@ import orjson
 
 from codex_orchestrator.cli.common import OutputFormat
 from codex_orchestrator.engine.observer import RunObserver
-from codex_orchestrator.engine.runner import RunResult
+from codex_orchestrator.engine.result import RunResult
 from codex_orchestrator.errors import ExitCode
 
 

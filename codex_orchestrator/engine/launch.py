@@ -10,7 +10,8 @@ from pathlib import Path
 
 from codex_orchestrator.engine.context import run_settings
 from codex_orchestrator.engine.observer import RunObserver
-from codex_orchestrator.engine.runner import RunResult, attach_to_parent, hold_run_lock, start_run
+from codex_orchestrator.engine.result import RunResult
+from codex_orchestrator.engine.runner import attach_to_parent, hold_run_lock, start_run
 from codex_orchestrator.errors import ExitCode, InvalidInput, RunNotFound
 from codex_orchestrator.model import CommandStage, CommandStatus, Config, Pipeline, RunStatus
 from codex_orchestrator.store.layout import RunsLayout, resolve_task_id, validate_run_id

@@ -20,7 +20,8 @@ from pathlib import Path
 from codex_orchestrator.engine.context import RunContext, RunSettings, run_settings
 from codex_orchestrator.engine.liveness import current_identity, runner_alive
 from codex_orchestrator.engine.observer import RunObserver
-from codex_orchestrator.engine.runner import RunResult, drive, hold_run_lock
+from codex_orchestrator.engine.result import RunResult
+from codex_orchestrator.engine.runner import drive, hold_run_lock
 from codex_orchestrator.errors import LockTimeout, ResumeBlocked
 from codex_orchestrator.model import (
     CommandRecord,

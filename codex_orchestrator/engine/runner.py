@@ -1,7 +1,7 @@
-"""The run driver: create the run, run its stages, finalize, record metrics.
+"""The run driver: create the run, run its stages, then hand it to ``finalize``.
 
-Every way a run ends goes through ``finalize``: success, failure, a cancel signal,
-or an internal error (recorded with a crash log). Subpipelines are child runs
+Every way a run ends goes through engine/finalize.py: success, failure, a cancel
+signal, or an internal error (recorded with a crash log). Subpipelines are child runs
 driven by the same functions, in this process, under the same cancel watch.
 """
 
@@ -13,18 +13,17 @@ import socket
 import time
 import traceback
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from filelock import FileLock, Timeout
 
 from codex_orchestrator import __version__
-from codex_orchestrator.engine import guardrails
 from codex_orchestrator.engine.context import RunContext, RunSettings
+from codex_orchestrator.engine.finalize import finalize, record_abort
 from codex_orchestrator.engine.liveness import current_identity, runner_alive
+from codex_orchestrator.engine.result import RunResult
 from codex_orchestrator.engine.stage import run_command_stage
 from codex_orchestrator.errors import (
     ConfigError,
-    ExitCode,
     InternalError,
     LockTimeout,
     OrchestratorError,
@@ -36,7 +35,6 @@ from codex_orchestrator.model import (
     CommandStage,
     CommandStatus,
     Pipeline,
-    Resources,
     RunManifest,
     RunStatus,
     StageKind,
@@ -47,48 +45,8 @@ from codex_orchestrator.store.events import EventLog
 from codex_orchestrator.store.evidence import read_lock_owner, write_lock_owner
 from codex_orchestrator.store.layout import RunPaths, new_run_id
 from codex_orchestrator.store.manifest import ManifestWriter, read_manifest, write_manifest
-from codex_orchestrator.store.metrics import append_metrics, metrics_entry
 from codex_orchestrator.store.rundir import create_run_dir
 from codex_orchestrator.store.tokens import new_token, token_digest, write_token
-
-CANCELLED_DETAIL = "run-canceled"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RunResult:
-    """A finished run: its final manifest and where it lives."""
-
-    manifest: RunManifest
-    paths: RunPaths
-
-    @property
-    def exit_code(self) -> ExitCode:
-        """0 succeeded, 1 failed, 130 cancelled."""
-        return exit_code_for(self.manifest.status)
-
-    def document(self) -> dict[str, object]:
-        """The one JSON document ``--format json`` prints."""
-        manifest = self.manifest
-        return {
-            "run_id": manifest.run_id,
-            "task_id": manifest.task_id,
-            "pipeline_id": manifest.pipeline_id,
-            "status": str(manifest.status),
-            "status_detail": manifest.status_detail,
-            "artifact_root": manifest.artifact_root,
-            "manifest": self.paths.relative(self.paths.manifest),
-            "log_path": manifest.log_path,
-            "summary": manifest.summary,
-        }
-
-
-def exit_code_for(status: RunStatus) -> ExitCode:
-    """The process exit code a run's final status maps to."""
-    if status is RunStatus.SUCCEEDED:
-        return ExitCode.OK
-    if status is RunStatus.CANCELLED:
-        return ExitCode.CANCELLED
-    return ExitCode.RUN_FAILED
 
 
 @contextlib.contextmanager
@@ -191,12 +149,12 @@ def drive(ctx: RunContext, pipeline: Pipeline) -> RunResult:
         _run_stages(ctx, pipeline)
         result = finalize(ctx, pipeline)
     except OrchestratorError as exc:
-        _record_abort(ctx, f"{type(exc).__name__}: {exc.message}")
+        record_abort(ctx, f"{type(exc).__name__}: {exc.message}")
         raise
     except Exception as exc:
         with contextlib.suppress(OSError):
             ctx.paths.crash_log.write_text(traceback.format_exc(), encoding="utf-8")
-        _record_abort(ctx, f"internal error: {exc!r}")
+        record_abort(ctx, f"internal error: {exc!r}")
         raise InternalError(
             f"internal error: {exc!r} (traceback in {ctx.paths.relative(ctx.paths.crash_log)})"
         ) from exc
@@ -322,81 +280,6 @@ def _run_child(ctx: RunContext, stage: SubpipelineStage, record: CommandRecord) 
         duration_ms=duration_ms,
         resources=child_manifest.resources,
     )
-
-
-def _record_abort(ctx: RunContext, detail: str) -> None:
-    """Best effort after an error: mark the run failed and leave the last good manifest."""
-    manifest = ctx.manifest
-    commands = tuple(
-        dataclasses.replace(c, status=CommandStatus.FAILED, completed_at=now_iso(), summary=detail)
-        if c.status is CommandStatus.RUNNING
-        else c
-        for c in manifest.commands
-    )
-    aborted = manifest.replace(
-        status=RunStatus.FAILED,
-        status_detail=detail,
-        completed_at=now_iso(),
-        commands=commands,
-        summary=detail,
-    )
-    with contextlib.suppress(OrchestratorError, OSError):
-        ctx.update(aborted, force=True)
-        counts = guardrails.count_guardrails(aborted.commands)
-        append_metrics(
-            ctx.settings.layout.metrics_file(aborted.task_id),
-            metrics_entry(aborted, counts.present),
-        )
-        ctx.update(ctx.manifest.replace(metrics_recorded=True), force=True)
-
-
-def finalize(ctx: RunContext, pipeline: Pipeline) -> RunResult:
-    """Decide the final status, write the summary, the last events and the metrics line."""
-    manifest = ctx.manifest
-    cancel = ctx.settings.cancel
-    commands = manifest.commands
-    failed = [c for c in commands if c.status is CommandStatus.FAILED]
-    unfinished = [c for c in commands if c.status in (CommandStatus.PENDING, CommandStatus.RUNNING)]
-    lines: list[str] = []
-    if cancel.requested and (failed or unfinished):
-        status, detail = RunStatus.CANCELLED, CANCELLED_DETAIL
-        lines.append(f"Run cancelled by {cancel.signal_name}.")
-    elif failed or unfinished:
-        status = RunStatus.FAILED
-        first = failed[0] if failed else unfinished[0]
-        stage = pipeline.stages[first.index - 1]
-        if isinstance(stage, SubpipelineStage):
-            detail = f"subpipeline:{stage.pipeline}:failed"
-            lines.append(f"Sub-pipeline '{stage.pipeline}' failed.")
-        else:
-            detail = f"stage:{first.id}:failed"
-            if first.exit_code is not None:
-                lines.append(f"Stage '{first.title}' failed with exit code {first.exit_code}.")
-            else:
-                lines.append(f"Stage '{first.title}' failed: {first.summary or 'not finished'}.")
-    else:
-        status, detail = RunStatus.SUCCEEDED, None
-    counts = guardrails.count_guardrails(commands)
-    lines.extend(guardrails.guardrail_lines(counts, pipeline.requires_guardrails))
-    total = Resources()
-    for record in commands:
-        total = total.combine(record.resources)
-    completed = now_iso()
-    manifest = manifest.replace(
-        status=status,
-        status_detail=detail,
-        completed_at=completed,
-        heartbeat_at=completed,
-        summary="\n".join(lines),
-        resources=total,
-    )
-    ctx.update(manifest, force=True)
-    ctx.events.event("run:end", status=str(status), status_detail=detail)
-    append_metrics(
-        ctx.settings.layout.metrics_file(manifest.task_id), metrics_entry(manifest, counts.present)
-    )
-    ctx.update(ctx.manifest.replace(metrics_recorded=True), force=True)
-    return RunResult(manifest=ctx.manifest, paths=ctx.paths)
 
 
 def attach_to_parent(parent_paths: RunPaths, child: RunResult) -> None:
