@@ -8,7 +8,6 @@ whose targets (and the absence of cycles) are checked here.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from codex_orchestrator.config_fields import FieldReader, json_type, key_path
 from codex_orchestrator.diagnostics import DIAGNOSTICS_ID, diagnostics_pipeline
 from codex_orchestrator.errors import ConfigError
 from codex_orchestrator.model import CommandStage, Config, Pipeline, Stage, SubpipelineStage
@@ -33,7 +33,6 @@ _STAGE_KEYS: Mapping[str, frozenset[str]] = {
     "subpipeline": frozenset({"kind", "id", "title", "pipeline", "optional"}),
     "stage-set": frozenset({"kind", "ref"}),
 }
-_PLAIN_KEY = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$-]*$")
 
 
 def resolve_config_path(explicit: Path | None, root: Path) -> Path | None:
@@ -103,25 +102,6 @@ def _read_document(path: Path, display: str) -> Any:
         ) from exc
 
 
-def _key(path: str, key: str) -> str:
-    part = key if _PLAIN_KEY.match(key) else f"[{orjson.dumps(key).decode()}]"
-    if not path:
-        return part
-    return f"{path}{part}" if part.startswith("[") else f"{path}.{part}"
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
-
-
 @dataclass(frozen=True, slots=True)
 class _Ref:
     """A ``stage-set`` entry: ``where`` is the key path of its ``ref``."""
@@ -139,30 +119,26 @@ class _Entry:
     via: str | None = None
 
 
-class _Loader:
+class _Loader(FieldReader):
     """Validates one document; raises on the first error, collects warnings on the way."""
 
     def __init__(self, display: str, root: Path) -> None:
-        self.display = display
+        super().__init__(display)
         self.root = root
-        self.warnings: list[str] = []
         self.raw_sets: dict[str, list[_Ref | _Entry]] = {}
         self.expanded_sets: dict[str, list[_Entry]] = {}
-
-    def error(self, where: str, message: str) -> ConfigError:
-        return ConfigError(f"{self.display}: {where}: {message}")
 
     def load(self, document: Any) -> Config:
         if not isinstance(document, dict):
             raise ConfigError(
-                f"{self.display}: top level must be a JSON object, got {_json_type(document)}"
+                f"{self.display}: top level must be a JSON object, got {json_type(document)}"
             )
         self.warn_unknown(document, "", _TOP_KEYS)
         default = self.text(document, "", "defaultPipeline", required=False)
         sets = self.typed(document, "", "stageSets", dict, required=False) or {}
         for name, entries in sets.items():
             self.raw_sets[name] = self.stage_list(
-                entries, _key("stageSets", name), allow_empty=True
+                entries, key_path("stageSets", name), allow_empty=True
             )
         for name in self.raw_sets:
             self.expand_set(name, ())
@@ -198,11 +174,11 @@ class _Loader:
         if pipeline_id in seen:
             first = list(seen).index(pipeline_id)
             message = f'duplicate pipeline id "{pipeline_id}" (first at pipelines[{first}].id)'
-            raise self.error(_key(where, "id"), message)
+            raise self.error(key_path(where, "id"), message)
         title = self.required_text(obj, where, "title")
         description = self.text(obj, where, "description", required=False)
         guardrails_required = self.flag(obj, where, "guardrailsRequired")
-        stages_where = _key(where, "stages")
+        stages_where = key_path(where, "stages")
         entries = self.expand(self.stage_list(obj.get("stages"), stages_where), None)
         if not entries:
             raise self.error(stages_where, "a pipeline needs at least one stage")
@@ -220,7 +196,7 @@ class _Loader:
         if raw is None:
             raise self.error(where, "required array is missing")
         if not isinstance(raw, list):
-            raise self.error(where, f"must be an array, got {_json_type(raw)}")
+            raise self.error(where, f"must be an array, got {json_type(raw)}")
         if not raw and not allow_empty:
             raise self.error(where, "a pipeline needs at least one stage")
         return [self.stage(item, f"{where}[{index}]") for index, item in enumerate(raw)]
@@ -231,10 +207,10 @@ class _Loader:
         known = _STAGE_KEYS.get(kind)
         if known is None:
             message = f'unknown stage kind "{kind}" (expected command, subpipeline or stage-set)'
-            raise self.error(_key(where, "kind"), message)
+            raise self.error(key_path(where, "kind"), message)
         self.warn_unknown(obj, where, known)
         if kind == "stage-set":
-            return _Ref(self.required_text(obj, where, "ref"), _key(where, "ref"))
+            return _Ref(self.required_text(obj, where, "ref"), key_path(where, "ref"))
         stage_id = self.required_text(obj, where, "id")
         title = self.required_text(obj, where, "title")
         if kind == "subpipeline":
@@ -286,7 +262,7 @@ class _Loader:
     def check_unique_ids(self, entries: list[_Entry], pipeline_id: str) -> None:
         first_seen: dict[str, str] = {}
         for entry in entries:
-            where = _key(entry.where, "id")
+            where = key_path(entry.where, "id")
             # A stage set's key path alone is ambiguous when two refs include it.
             shown = f"{where} (included by {entry.via})" if entry.via else where
             first = first_seen.get(entry.stage.id)
@@ -302,7 +278,7 @@ class _Loader:
     ) -> None:
         edges: dict[str, list[tuple[str, str]]] = {}
         for owner, stage, stage_where in subpipelines:
-            where = _key(stage_where, "pipeline")
+            where = key_path(stage_where, "pipeline")
             if stage.pipeline not in pipelines:
                 raise self.error(where, _unknown_pipeline(stage.pipeline, pipelines))
             edges.setdefault(owner, []).append((stage.pipeline, where))
@@ -319,96 +295,6 @@ class _Loader:
 
         for pipeline_id in pipelines:
             visit(pipeline_id, (pipeline_id,))
-
-    # -- field readers -------------------------------------------------------
-
-    def warn_unknown(self, obj: Mapping[str, Any], where: str, known: frozenset[str]) -> None:
-        self.warnings += [
-            f"{self.display}: {_key(where, key)}: unknown key (ignored)"
-            for key in obj
-            if key not in known
-        ]
-
-    def object(self, raw: Any, where: str) -> dict[str, Any]:
-        if not isinstance(raw, dict):
-            raise self.error(where, f"must be an object, got {_json_type(raw)}")
-        return raw
-
-    def typed(
-        self, obj: Mapping[str, Any], where: str, key: str, kind: type[Any], *, required: bool
-    ) -> Any:
-        value = obj.get(key)
-        # JSON null reads as "not given", as config generators like to write it.
-        if value is None:
-            if required:
-                raise self.error(_key(where, key), f"required {_NOUNS[kind]} is missing")
-            return None
-        if not isinstance(value, kind):
-            expected = _EXPECTED[kind]
-            raise self.error(_key(where, key), f"must be {expected}, got {_json_type(value)}")
-        return value
-
-    def text(
-        self,
-        obj: Mapping[str, Any],
-        where: str,
-        key: str,
-        *,
-        required: bool = True,
-        allow_empty: bool = False,
-    ) -> str | None:
-        value: str | None = self.typed(obj, where, key, str, required=required)
-        if value is not None and not allow_empty and not value.strip():
-            raise self.error(_key(where, key), "must be a non-empty string")
-        return value
-
-    def required_text(self, obj: Mapping[str, Any], where: str, key: str) -> str:
-        value = self.text(obj, where, key)
-        assert value is not None  # noqa: S101 - text() raises when a required value is absent
-        return value
-
-    def flag(self, obj: Mapping[str, Any], where: str, key: str) -> bool | None:
-        value: bool | None = self.typed(obj, where, key, bool, required=False)
-        return value
-
-    def timeout(self, obj: Mapping[str, Any], where: str) -> int | None:
-        value = obj.get("timeoutMs")
-        if value is None:
-            return None
-        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-            return value
-        shown = value if isinstance(value, int | float) and not isinstance(value, bool) else None
-        got = _json_type(value) if shown is None else str(shown)
-        raise self.error(_key(where, "timeoutMs"), f"must be a positive integer, got {got}")
-
-    def env(self, obj: Mapping[str, Any], where: str) -> Mapping[str, str]:
-        raw = obj.get("env")
-        env_where = _key(where, "env")
-        if raw is None:
-            return MappingProxyType({})
-        if not isinstance(raw, dict):
-            message = f"must be an object of strings, got {_json_type(raw)}"
-            raise self.error(env_where, message)
-        for name, value in raw.items():
-            if not name or "=" in name or "\0" in name:
-                raise self.error(_key(env_where, name), "not a valid environment variable name")
-            if not isinstance(value, str):
-                raise self.error(
-                    _key(env_where, name), f"must be a string, got {_json_type(value)}"
-                )
-            if "\0" in value:
-                # The OS cannot pass it: fail here rather than when the stage starts.
-                raise self.error(_key(env_where, name), "must not contain a NUL character")
-        return MappingProxyType(dict(raw))
-
-
-_NOUNS: Mapping[type[Any], str] = {str: "string", list: "array", dict: "object", bool: "boolean"}
-_EXPECTED: Mapping[type[Any], str] = {
-    str: "a string",
-    list: "an array",
-    dict: "an object",
-    bool: "true or false",
-}
 
 
 def _unknown_pipeline(name: str, pipelines: Mapping[str, Pipeline]) -> str:
