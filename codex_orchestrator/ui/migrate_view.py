@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -19,20 +20,22 @@ def render_migration(document: Mapping[str, Any], log_path: str, console: Consol
     title = f"Migration of task {document['task_id']}" + (" (dry run)" if dry else "")
     runs = list(document.get("runs") or [])
     if runs:
-        table = Table(title=title)
+        # Two columns that must stay whole, and one that folds: the paths and the
+        # reason read fine on an 80-column terminal or CI log.
+        table = Table(title=title, box=box.SIMPLE_HEAD, show_lines=False)
+        table.add_column("status", no_wrap=True)
         table.add_column("run", no_wrap=True)
-        table.add_column("status")
-        table.add_column("from", overflow="fold")
-        table.add_column("to", overflow="fold")
-        table.add_column("what")
+        table.add_column("what", overflow="fold")
         for run in runs:
             status = str(run["status"])
+            run_id = str(run.get("run_id") or "")
+            source = _where(run.get("source"), run_id)
+            destination = _where(run.get("destination"), run_id)
+            moves = f"{source} -> {destination}" if source and destination else source
             table.add_row(
-                Text(str(run.get("run_id") or "-")),
                 Text(status, style=_STYLE.get(status, "")),
-                Text(str(run.get("source") or "-")),
-                Text(str(run.get("destination") or "-")),
-                Text(str(run.get("message") or "")),
+                Text(str(run.get("run_id") or "-")),
+                Text(f"{run.get('message') or ''}\n{moves}".strip()),
             )
         console.print(table)
     else:
@@ -42,3 +45,11 @@ def render_migration(document: Mapping[str, Any], log_path: str, console: Consol
     if summary:
         console.print(summary, markup=False, highlight=False)
     console.print(f"log written to {log_path}", markup=False, highlight=False)
+
+
+def _where(path: object, run_id: str) -> str:
+    """A run's directory without its run id (shown in its own column): ``.runs/t/mcp/``."""
+    text = str(path or "")
+    if run_id and text.endswith("/" + run_id):
+        return text[: -len(run_id)]
+    return text
