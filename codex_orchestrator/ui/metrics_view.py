@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -42,9 +43,11 @@ def render_summary(summary: Mapping[str, Any], path: str, console: Console) -> N
 
 
 def _pipeline_table(pipelines: Mapping[str, Mapping[str, Any]]) -> Table:
-    table = Table(title="By pipeline")
-    for column in ("pipeline", "runs", "succeeded", "failed", "cancelled", "success", "p95", "avg"):
-        table.add_column(column, justify="left" if column == "pipeline" else "right")
+    # Short headers and a compact box keep every figure whole on 80 columns.
+    table = Table(title="By pipeline", box=box.SIMPLE_HEAD)
+    table.add_column("pipeline", overflow="fold")
+    for column in ("runs", "ok", "failed", "cancelled", "success", "p95", "avg"):
+        table.add_column(column, justify="right", no_wrap=True)
     for name, figures in pipelines.items():
         table.add_row(
             Text(name),
