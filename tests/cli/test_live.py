@@ -1,0 +1,84 @@
+"""The interactive live view: on a terminal by default, never when stdout is not one."""
+
+from __future__ import annotations
+
+import os
+import pty
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import command, pipeline, run_cli_subprocess, write_config
+
+
+def _run_on_terminal(project: Path, *args: str) -> tuple[int, str]:
+    """Run the CLI with stdout on a pseudo-terminal; return its exit code and the screen text."""
+    leader, follower = pty.openpty()
+    env = {**os.environ, "COLUMNS": "100", "LINES": "30", "TERM": "xterm"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "codex_orchestrator", *args],
+        cwd=project,
+        stdin=subprocess.DEVNULL,
+        stdout=follower,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            data = os.read(leader, 65536)
+        except OSError:  # EIO: the terminal's other end closed
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(leader)
+    code = proc.wait(timeout=60)
+    assert proc.stderr is not None
+    proc.stderr.close()
+    return code, b"".join(chunks).decode("utf-8", "replace")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    write_config(
+        tmp_path,
+        pipeline(
+            "p",
+            command("first", "echo first-output-line"),
+            command("second", "printf 'alpha\\nbeta\\n' && echo $((6 * 7))-on-stderr >&2"),
+        ),
+    )
+    return tmp_path
+
+
+@pytest.mark.integration
+def test_live_view_on_a_terminal_by_default(project: Path) -> None:
+    """On a TTY, start shows the stages table and the newest output lines as it runs."""
+    code, screen = _run_on_terminal(project, "start", "p")
+    assert code == 0
+    assert "\x1b[" in screen  # drawn with terminal control sequences
+    for text in ("first", "second", "succeeded", "first-output-line", "42-on-stderr"):
+        assert text in screen, text
+    assert "status:   succeeded" in screen
+
+
+@pytest.mark.integration
+def test_no_interactive_on_a_terminal_prints_plain_progress(project: Path) -> None:
+    """--no-interactive keeps the line-per-stage text even on a TTY (no output lines)."""
+    code, screen = _run_on_terminal(project, "start", "p", "--no-interactive")
+    assert code == 0
+    assert "[1/2] first: echo first-output-line" in screen
+    assert "42-on-stderr" not in screen  # output lines are in the logs, not on screen
+    assert "\x1b[?25l" not in screen  # the live view hides the cursor; plain text does not
+
+
+@pytest.mark.integration
+def test_interactive_without_a_terminal_falls_back_to_text(project: Path) -> None:
+    """--interactive with stdout piped: plain progress lines, no control sequences."""
+    result = run_cli_subprocess(project, "start", "p", "--interactive")
+    assert result.returncode == 0, result.stderr
+    assert "\x1b[" not in result.stdout
+    assert "[2/2] ok   second" in result.stdout
