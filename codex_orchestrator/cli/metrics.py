@@ -54,12 +54,10 @@ def summary(
             sys.stdout.buffer.write(b"\n")
             sys.stdout.flush()
             return ExitCode.OK
-        from rich.console import Console
-
         from codex_orchestrator.store.layout import relative_to_root
         from codex_orchestrator.ui.metrics_view import render_summary
 
-        render_summary(result.document, relative_to_root(request.root, result.path), Console())
+        render_summary(result.document, relative_to_root(request.root, result.path))
         return ExitCode.OK
 
     run_core(call)

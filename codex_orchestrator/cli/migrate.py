@@ -59,11 +59,9 @@ def migrate(
             sys.stdout.buffer.write(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
             sys.stdout.flush()
             return report.exit_code
-        from rich.console import Console
-
         from codex_orchestrator.ui.migrate_view import render_migration
 
-        render_migration(report.document, log_path, Console())
+        render_migration(report.document, log_path)
         return report.exit_code
 
     run_core(call)

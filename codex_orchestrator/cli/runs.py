@@ -43,11 +43,9 @@ def runs(
 
             sys.stdout.buffer.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2) + b"\n")
             return ExitCode.OK
-        from rich.console import Console
-
         from codex_orchestrator.ui.runs_view import render_runs
 
-        render_runs(rows, Console(), show_task=all_tasks)
+        render_runs(rows, show_task=all_tasks)
         return ExitCode.OK
 
     run_core(call)

@@ -71,11 +71,6 @@ def _show(view: RunStatusView, fmt: OutputFormat, watch: bool) -> None:
         sys.stdout.buffer.write(orjson.dumps(view.document(), option=option) + b"\n")
         sys.stdout.flush()
         return
-    from rich.console import Console
-
     from codex_orchestrator.ui.status_view import render_status
 
-    console = Console()
-    if watch and console.is_terminal:
-        console.clear()
-    render_status(view, console)
+    render_status(view, redraw=watch)

@@ -13,8 +13,9 @@ from rich.text import Text
 _SHOWN_PARSE_ERRORS = 5
 
 
-def render_summary(summary: Mapping[str, Any], path: str, console: Console) -> None:
+def render_summary(summary: Mapping[str, Any], path: str, console: Console | None = None) -> None:
     """Headline figures, runs by status, the per-pipeline table, the first parse errors."""
+    console = console or Console()
     headline = Table(title=f"Metrics of task {summary['task_id']}", show_header=False)
     headline.add_column("figure", style="bold")
     headline.add_column("value")

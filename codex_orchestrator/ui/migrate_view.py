@@ -14,8 +14,11 @@ from rich.text import Text
 _STYLE = {"migrated": "green", "planned": "cyan", "skipped": "dim", "error": "red"}
 
 
-def render_migration(document: Mapping[str, Any], log_path: str, console: Console) -> None:
+def render_migration(
+    document: Mapping[str, Any], log_path: str, console: Console | None = None
+) -> None:
     """One row per run; then the counts and where the log is."""
+    console = console or Console()
     dry = bool(document.get("dry_run"))
     title = f"Migration of task {document['task_id']}" + (" (dry run)" if dry else "")
     runs = list(document.get("runs") or [])

@@ -10,8 +10,11 @@ from rich.table import Table
 from codex_orchestrator.ui.status_view import _STYLE
 
 
-def render_runs(rows: list[dict[str, Any]], console: Console, *, show_task: bool) -> None:
+def render_runs(
+    rows: list[dict[str, Any]], console: Console | None = None, *, show_task: bool
+) -> None:
     """A table of runs, newest first."""
+    console = console or Console()
     if not rows:
         console.print("no runs")
         return

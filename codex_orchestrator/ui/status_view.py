@@ -23,8 +23,16 @@ _STYLE = {
 }
 
 
-def render_status(view: RunStatusView, console: Console) -> None:
-    """A header, the activity line, the stages table and the summary."""
+def render_status(
+    view: RunStatusView, console: Console | None = None, *, redraw: bool = False
+) -> None:
+    """A header, the activity line, the stages table and the summary.
+
+    ``redraw`` (``status --watch``) clears a terminal first, so each state replaces the last.
+    """
+    console = console or Console()
+    if redraw and console.is_terminal:
+        console.clear()
     manifest = view.manifest
     activity: dict[str, Any] = view.activity
     state = "lost" if view.lost else recorded_status(view.raw)
