@@ -160,6 +160,11 @@ class RunPaths:
         return relative_to_root(self.root, path)
 
 
+def heartbeat_beside(manifest_path: Path) -> Path:
+    """The ``.heartbeat`` of the run whose manifest is at ``manifest_path`` (any layout)."""
+    return manifest_path.with_name(".heartbeat")
+
+
 def relative_to_root(root: Path, path: Path) -> str:
     """A path relative to the repo root when it lies below it, else absolute."""
     try:

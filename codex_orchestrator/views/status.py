@@ -16,7 +16,7 @@ from codex_orchestrator.model import (
     parse_iso,
 )
 from codex_orchestrator.store.catalog import RunRef, latest_run, list_runs, locate_run
-from codex_orchestrator.store.layout import RunsLayout, resolve_task_id
+from codex_orchestrator.store.layout import RunsLayout, heartbeat_beside, resolve_task_id
 from codex_orchestrator.store.manifest import read_manifest_dict
 
 
@@ -84,7 +84,7 @@ def read_status(ref: RunRef, layout: RunsLayout) -> RunStatusView:
     """Read the manifest and judge the runner's liveness (RunNotFound / ManifestUnreadable)."""
     raw = read_manifest_dict(ref.manifest_path)
     manifest = RunManifest.from_dict(raw)
-    heartbeat_at = _newest_heartbeat(manifest, ref.manifest_path.parent / ".heartbeat")
+    heartbeat_at = _newest_heartbeat(manifest, heartbeat_beside(ref.manifest_path))
     moment = parse_iso(heartbeat_at)
     age = (datetime.now(UTC) - moment).total_seconds() if moment else None
     stale_after = manifest.heartbeat_stale_after_seconds or HEARTBEAT_STALE_AFTER_SECONDS
