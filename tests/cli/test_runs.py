@@ -138,3 +138,16 @@ def test_unreadable_manifest_is_listed_not_fatal(tmp_path: Path) -> None:
     assert rows[good.run_id]["status"] == "succeeded"
     assert rows[broken.run_id]["status"] == "unreadable"
     assert "not valid JSON" in rows[broken.run_id]["error"]
+
+
+@pytest.mark.integration
+def test_wide_terminal_shows_the_start_time(project: Project) -> None:
+    """With room for it (110+ columns), the table has a "started" column."""
+    env = {key: value for key, value in os.environ.items() if key != "COLUMNS"}
+    env["COLUMNS"] = "120"
+    result = run_cli_subprocess(project.root, "runs", "--task", "beta", env=env)
+    assert result.returncode == 0, result.stderr
+    header, _, row = result.stdout.splitlines()[:3]
+    assert "started" in header
+    started = orjson.loads(project.beta.manifest_path.read_bytes())["started_at"]
+    assert started.replace("T", " ")[:19] in row
