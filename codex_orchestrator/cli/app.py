@@ -8,6 +8,7 @@ import typer
 
 from codex_orchestrator import __version__
 from codex_orchestrator.cli import exec_cmd, metrics, migrate, plan, resume, runs, start, status
+from codex_orchestrator.cli.common import run_app
 
 app = typer.Typer(
     name="codex-orchestrator",
@@ -41,6 +42,6 @@ for module in (start, plan, exec_cmd, status, runs, resume, metrics, migrate):
     module.register(app)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
-    app()
+    run_app(app, argv=argv)

@@ -71,3 +71,35 @@ def run_core(call: Callable[[], int]) -> NoReturn:
     except Exception as exc:  # the last line of defence: one line, never a traceback
         fail(f"internal error: {exc!r}", ExitCode.INTERNAL)
     raise typer.Exit(int(code))
+
+
+def run_app(app: typer.Typer, *, prog_name: str = PROG, argv: list[str] | None = None) -> NoReturn:
+    """Run a Typer app as a program: usage errors, like every error, are one line."""
+    try:
+        code = app(args=argv, prog_name=prog_name, standalone_mode=False)
+    except Exception as exc:
+        usage_error = _usage_error(exc, prog_name)
+        if usage_error is None:
+            raise
+        message, exit_code = usage_error
+        sys.stderr.write(f"{message}\n")
+        sys.exit(exit_code)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _usage_error(exc: Exception, prog_name: str) -> tuple[str, int] | None:
+    """The one-line message and exit code of a command-line parsing error, if it is one.
+
+    Typer's parser errors carry ``format_message()``, ``exit_code`` and the context
+    of the command; naming that command's ``--help`` replaces the usage block.
+    """
+    format_message = getattr(exc, "format_message", None)
+    exit_code = getattr(exc, "exit_code", None)
+    if not callable(format_message) or not isinstance(exit_code, int):
+        return None
+    message = str(format_message())
+    if "\n" in message:  # a group called without a command: its help says what to do
+        return message.rstrip(), exit_code
+    context = getattr(exc, "ctx", None)
+    command_path = getattr(context, "command_path", None) or prog_name
+    return f"{prog_name}: error: {message} (see '{command_path} --help')", exit_code

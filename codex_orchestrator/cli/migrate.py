@@ -12,6 +12,7 @@ from codex_orchestrator.cli.common import (
     OutputFormat,
     TaskOption,
     repo_root,
+    run_app,
     run_core,
 )
 from codex_orchestrator.errors import ExitCode
@@ -71,4 +72,4 @@ def script_main() -> None:
     """``scripts/mcp-runner-migrate.py``: ``migrate`` as a command of its own."""
     app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
     app.command(help=migrate.__doc__)(migrate)
-    app(prog_name="mcp-runner-migrate.py")
+    run_app(app, prog_name="mcp-runner-migrate.py")

@@ -46,7 +46,7 @@ from codex_orchestrator.store.tokens import read_token, token_matches
 
 RESUMABLE = (CommandStatus.PENDING, CommandStatus.RUNNING, CommandStatus.FAILED)
 # How long a refused resume looks for the live runner that holds the lock.
-HOLDER_WAIT_SECONDS = 2.0
+HOLDER_WAIT_SECONDS = 10.0
 HOLDER_POLL_SECONDS = 0.02
 
 

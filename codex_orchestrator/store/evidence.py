@@ -23,7 +23,9 @@ def write_heartbeat(path: Path, timestamp: str) -> None:
 def write_lock_owner(path: Path, pid: int, create_time: float) -> None:
     """Record which process took a run's lock (read by refused resumes to name it)."""
     try:
-        atomic_write(path, f"{pid} {create_time!r}\n".encode())
+        # Advisory and only meaningful while the owner lives: no fsync, which can
+        # stall for seconds on a busy disk while refused resumes wait to read it.
+        atomic_write(path, f"{pid} {create_time!r}\n".encode(), durable=False)
     except OSError as exc:
         raise StoreError(f"cannot write {path}: {exc.strerror or exc}") from exc
 

@@ -15,8 +15,14 @@ from codex_orchestrator.errors import LockTimeout, StoreError
 APPEND_LOCK_TIMEOUT_SECONDS = 30.0
 
 
-def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
-    """Write ``data`` to ``path`` atomically: temp file in the same dir, fsync, replace."""
+def atomic_write(
+    path: Path, data: bytes, *, mode: int | None = None, durable: bool = True
+) -> None:
+    """Write ``data`` to ``path`` atomically: temp file in the same dir, fsync, replace.
+
+    ``durable=False`` skips the fsync for advisory files that only matter while their
+    writer lives: readers still see the old or the new content, never a mix.
+    """
     fd, temp_name = _create_temp(path, explicit_mode=mode is not None)
     try:
         try:
@@ -26,7 +32,8 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
             while view:
                 written = os.write(fd, view)
                 view = view[written:]
-            os.fsync(fd)
+            if durable:
+                os.fsync(fd)
         finally:
             os.close(fd)
         os.replace(temp_name, path)

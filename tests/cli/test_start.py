@@ -343,3 +343,32 @@ def test_run_directory_failure_exits_2_and_leaves_nothing_half_written(
     cli_dir = task_dir / "cli"
     assert cli_dir.is_file() or list(cli_dir.iterdir()) == []
     assert (task_dir / blocked).read_text() == "in the way"
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("start", "--format", "xml"), "Invalid value for '--format': 'xml' is not one of"),
+        (("bogus",), "No such command 'bogus'."),
+        (("resume",), "Missing option '--run'."),
+        (("status", "--interval", "0"), "Invalid value for '--interval'"),
+    ],
+)
+def test_usage_errors_are_one_line(tmp_path: Path, args: tuple[str, ...], expected: str) -> None:
+    """From the real program, a parsing error is one line naming the fault, exit 2."""
+    result = run_cli_subprocess(tmp_path, *args)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"codex-orchestrator: error: {expected}")
+    assert result.stderr.rstrip().endswith("--help')")
+
+
+@pytest.mark.integration
+def test_no_command_shows_the_help_and_exits_2(tmp_path: Path) -> None:
+    """Called bare, the program prints its help (on stderr) and exits 2."""
+    result = run_cli_subprocess(tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("Usage: codex-orchestrator [OPTIONS] COMMAND")
+    assert "start" in result.stderr
