@@ -103,3 +103,19 @@ def _usage_error(exc: Exception, prog_name: str) -> tuple[str, int] | None:
     context = getattr(exc, "ctx", None)
     command_path = getattr(context, "command_path", None) or prog_name
     return f"{prog_name}: error: {message} (see '{command_path} --help')", exit_code
+
+
+def emit_json(document: object, *, pretty: bool = True) -> None:
+    """Write one JSON document (one line when not ``pretty``) to stdout."""
+    import orjson
+
+    option = orjson.OPT_INDENT_2 if pretty else 0
+    sys.stdout.buffer.write(orjson.dumps(document, option=option) + b"\n")
+    sys.stdout.flush()
+
+
+def run_command_as_script(command: Callable[..., None], prog_name: str) -> NoReturn:
+    """One command as a program of its own (the thin wrappers under scripts/)."""
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
+    app.command(help=command.__doc__)(command)
+    run_app(app, prog_name=prog_name)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
@@ -11,8 +10,9 @@ from codex_orchestrator.cli.common import (
     FormatOption,
     OutputFormat,
     TaskOption,
+    emit_json,
     repo_root,
-    run_app,
+    run_command_as_script,
     run_core,
 )
 from codex_orchestrator.errors import ExitCode
@@ -49,11 +49,7 @@ def summary(
     def call() -> ExitCode:
         result = summarize_task(request)
         if fmt is OutputFormat.JSON:
-            import orjson
-
-            sys.stdout.buffer.write(orjson.dumps(result.document, option=orjson.OPT_INDENT_2))
-            sys.stdout.buffer.write(b"\n")
-            sys.stdout.flush()
+            emit_json(result.document)
             return ExitCode.OK
         from codex_orchestrator.store.layout import relative_to_root
         from codex_orchestrator.ui.metrics_view import render_summary
@@ -66,6 +62,4 @@ def summary(
 
 def script_main() -> None:
     """``scripts/mcp-runner-metrics.py``: ``metrics summary`` as a command of its own."""
-    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
-    app.command(help=summary.__doc__)(summary)
-    run_app(app, prog_name="mcp-runner-metrics.py")
+    run_command_as_script(summary, "mcp-runner-metrics.py")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
@@ -11,8 +10,9 @@ from codex_orchestrator.cli.common import (
     FormatOption,
     OutputFormat,
     TaskOption,
+    emit_json,
     repo_root,
-    run_app,
+    run_command_as_script,
     run_core,
 )
 from codex_orchestrator.errors import ExitCode
@@ -54,11 +54,7 @@ def migrate(
 
         log_path = relative_to_root(request.root, report.log_path)
         if fmt is OutputFormat.JSON:
-            import orjson
-
-            document = {**report.document, "log_path": log_path}
-            sys.stdout.buffer.write(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
-            sys.stdout.flush()
+            emit_json({**report.document, "log_path": log_path})
             return report.exit_code
         from codex_orchestrator.ui.migrate_view import render_migration
 
@@ -70,6 +66,4 @@ def migrate(
 
 def script_main() -> None:
     """``scripts/mcp-runner-migrate.py``: ``migrate`` as a command of its own."""
-    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
-    app.command(help=migrate.__doc__)(migrate)
-    run_app(app, prog_name="mcp-runner-migrate.py")
+    run_command_as_script(migrate, "mcp-runner-migrate.py")

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import sys
 
-import orjson
-
-from codex_orchestrator.cli.common import OutputFormat
+from codex_orchestrator.cli.common import OutputFormat, emit_json
 from codex_orchestrator.engine.observer import RunObserver
 from codex_orchestrator.engine.result import RunResult
 from codex_orchestrator.errors import ExitCode
@@ -31,8 +29,7 @@ def make_observer(fmt: OutputFormat, interactive: bool | None) -> RunObserver:
 def print_result(result: RunResult, fmt: OutputFormat) -> ExitCode:
     """One JSON document on stdout, or the closing text block; the run's exit code."""
     if fmt is OutputFormat.JSON:
-        sys.stdout.buffer.write(orjson.dumps(result.document(), option=orjson.OPT_INDENT_2) + b"\n")
-        sys.stdout.flush()
+        emit_json(result.document())
     else:
         from codex_orchestrator.ui.progress import render_result
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
@@ -11,6 +10,7 @@ from codex_orchestrator.cli.common import (
     FormatOption,
     OutputFormat,
     TaskOption,
+    emit_json,
     repo_root,
     run_core,
 )
@@ -39,9 +39,7 @@ def runs(
             raise InvalidInput("give --task ID or --all-tasks, not both")
         rows = list_run_rows(request)
         if fmt is OutputFormat.JSON:
-            import orjson
-
-            sys.stdout.buffer.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2) + b"\n")
+            emit_json(rows)
             return ExitCode.OK
         from codex_orchestrator.ui.runs_view import render_runs
 

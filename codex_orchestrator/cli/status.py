@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,6 +11,7 @@ from codex_orchestrator.cli.common import (
     FormatOption,
     OutputFormat,
     TaskOption,
+    emit_json,
     repo_root,
     run_core,
 )
@@ -64,12 +64,8 @@ def status(
 
 def _show(view: RunStatusView, fmt: OutputFormat, watch: bool) -> None:
     if fmt is OutputFormat.JSON:
-        import orjson
-
         # With --watch, one compact document per line (JSON Lines); else one document.
-        option = 0 if watch else orjson.OPT_INDENT_2
-        sys.stdout.buffer.write(orjson.dumps(view.document(), option=option) + b"\n")
-        sys.stdout.flush()
+        emit_json(view.document(), pretty=not watch)
         return
     from codex_orchestrator.ui.status_view import render_status
 
