@@ -101,11 +101,7 @@ class EventLog:
         except OSError as exc:
             raise StoreError(f"cannot open {path}: {exc.strerror or exc}") from exc
         try:
-            # A runner that died mid-write (full disk, SIGKILL) can leave a torn last
-            # line; end it, so a resumed run's first event is not fused into it.
-            size = os.fstat(fd).st_size
-            if size and os.pread(fd, 1, size - 1) != b"\n":
-                _write_all(fd, b"\n")
+            _repair_torn_tail(fd)
         except OSError as exc:
             os.close(fd)
             raise StoreError(f"cannot write {path}: {exc.strerror or exc}") from exc
@@ -166,6 +162,42 @@ class EventLog:
         finally:
             self._finish_copier()
             os.close(self._runner_fd)
+
+
+TORN_EVENT = "log:torn"
+_TAIL_CHUNK = 64 * 1024
+
+
+def _repair_torn_tail(fd: int) -> None:
+    """Turn a torn last line into a valid event that keeps its bytes.
+
+    A runner that died mid-write (SIGKILL, full disk) can leave part of an event
+    after the last newline. Appending after it would fuse two events into one bad
+    line; so the fragment is cut off and re-written, byte for byte in ``data_b64``,
+    as a ``log:torn`` event. The file stays valid NDJSON and nothing is lost.
+    """
+    size = os.fstat(fd).st_size
+    if not size or os.pread(fd, 1, size - 1) == b"\n":
+        return
+    start = size
+    while start > 0:
+        chunk_start = max(0, start - _TAIL_CHUNK)
+        chunk = os.pread(fd, start - chunk_start, chunk_start)
+        newline = chunk.rfind(b"\n")
+        if newline >= 0:
+            start = chunk_start + newline + 1
+            break
+        start = chunk_start
+    fragment = os.pread(fd, size - start, start)
+    event = encode_event(
+        {
+            "type": TORN_EVENT,
+            "timestamp": now_iso(),
+            "data_b64": base64.b64encode(fragment).decode(),
+        }
+    )
+    os.ftruncate(fd, start)
+    _write_all(fd, event)
 
 
 def _write_all(fd: int, data: bytes) -> None:

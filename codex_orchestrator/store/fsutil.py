@@ -15,9 +15,7 @@ from codex_orchestrator.errors import LockTimeout, StoreError
 APPEND_LOCK_TIMEOUT_SECONDS = 30.0
 
 
-def atomic_write(
-    path: Path, data: bytes, *, mode: int | None = None, durable: bool = True
-) -> None:
+def atomic_write(path: Path, data: bytes, *, mode: int | None = None, durable: bool = True) -> None:
     """Write ``data`` to ``path`` atomically: temp file in the same dir, fsync, replace.
 
     ``durable=False`` skips the fsync for advisory files that only matter while their

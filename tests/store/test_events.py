@@ -227,3 +227,38 @@ def test_encode_event_is_one_json_line() -> None:
     """A structured event is compact JSON and a newline."""
     line = encode_event({"type": "run:end", "timestamp": STAMP, "status": "failed"})
     assert line == b'{"type":"run:end","timestamp":"' + STAMP.encode() + b'","status":"failed"}\n'
+
+
+@pytest.mark.parametrize("fragment_size", [1, 100, 200_000])
+def test_a_torn_last_line_becomes_a_torn_event_keeping_its_bytes(
+    tmp_path: Path, fragment_size: int
+) -> None:
+    """Reopening a log that ends mid-event: every line is JSON again, no byte is lost."""
+    log = tmp_path / "runner.ndjson"
+    good = b'{"type":"run:start","timestamp":"2026-01-01T00:00:00.000Z"}\n'
+    fragment = (b'{"type":"command:stdout","data":"' + b"x" * fragment_size)[:fragment_size]
+    log.write_bytes(good * 3 + fragment)
+
+    events = EventLog(log)
+    events.event("run:resume", actor="a", reason="r")
+    events.close()
+
+    lines = [orjson.loads(line) for line in log.read_bytes().splitlines()]
+    assert [line["type"] for line in lines] == [
+        "run:start",
+        "run:start",
+        "run:start",
+        "log:torn",
+        "run:resume",
+    ]
+    assert base64.b64decode(lines[3]["data_b64"]) == fragment
+
+
+def test_a_whole_log_is_left_as_it_is(tmp_path: Path) -> None:
+    """A log ending in a newline is appended to, not rewritten."""
+    log = tmp_path / "runner.ndjson"
+    good = b'{"type":"run:start","timestamp":"2026-01-01T00:00:00.000Z"}\n'
+    log.write_bytes(good)
+    events = EventLog(log)
+    events.close()
+    assert log.read_bytes() == good
