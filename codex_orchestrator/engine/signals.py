@@ -37,7 +37,10 @@ class CancelWatch:
     def __enter__(self) -> CancelWatch:
         if threading.current_thread() is not threading.main_thread():
             return self  # signals cannot be handled here; the caller's thread owns them
-        self.read_fd, self._write_fd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        # os.pipe() fds are not inherited by children; the wakeup fd must not block.
+        self.read_fd, self._write_fd = os.pipe()
+        os.set_blocking(self.read_fd, False)
+        os.set_blocking(self._write_fd, False)
         self._previous_wakeup = signal.set_wakeup_fd(self._write_fd, warn_on_full_buffer=False)
         for sig in HANDLED:
             self._previous[sig] = signal.signal(sig, self._handle)
