@@ -17,11 +17,11 @@ from codex_orchestrator.errors import OrchestratorError
 from codex_orchestrator.legacy.entries import EntryKind, inspect_entry
 from codex_orchestrator.legacy.migrate_plan import Action, PlanItem, relocation_for
 from codex_orchestrator.legacy.relocate import Relocation, relocate_manifest
-from codex_orchestrator.legacy.treecopy import TreeError, copy_tree, fsync_dir, remove_tree
 from codex_orchestrator.store.catalog import MANIFEST_NAME
 from codex_orchestrator.store.fsutil import atomic_write, ensure_dir
 from codex_orchestrator.store.layout import LEGACY_MANIFEST_NAME, RunsLayout
 from codex_orchestrator.store.rundir import pointer_stub
+from codex_orchestrator.store.treecopy import TreeError, copy_tree, fsync_dir, remove_tree
 
 # Test hook for crash-safety tests: "<step>" or "<step>:<run-id>" makes the process
 # SIGKILL itself at that step, leaving exactly the state a kill -9 there would leave.

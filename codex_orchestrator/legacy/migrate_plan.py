@@ -20,7 +20,6 @@ import orjson
 
 from codex_orchestrator.legacy.entries import EntryKind, Inspection, active_for, inspect_entry
 from codex_orchestrator.legacy.relocate import Relocation, relocate_manifest
-from codex_orchestrator.legacy.treecopy import contained_in
 from codex_orchestrator.store.catalog import read_small_json, task_of
 from codex_orchestrator.store.layout import (
     LEGACY_DIR_NAME,
@@ -28,6 +27,7 @@ from codex_orchestrator.store.layout import (
     RunsLayout,
     looks_like_run_id,
 )
+from codex_orchestrator.store.treecopy import contained_in
 
 _TASK_PARTS = frozenset({"cli", "mcp", "migrations"})
 _TRASH_SUFFIX = ".migrated"
