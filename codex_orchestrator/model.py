@@ -438,6 +438,11 @@ class RunManifest:
         commands = tuple(record if c.index == record.index else c for c in self.commands)
         return dataclasses.replace(self, commands=commands)
 
+    def with_child(self, child: ChildRun) -> RunManifest:
+        """A copy listing ``child`` in ``child_runs`` (replacing an entry of the same run)."""
+        others = tuple(c for c in self.child_runs if c.run_id != child.run_id)
+        return dataclasses.replace(self, child_runs=(*others, child))
+
     def command(self, index: int) -> CommandRecord:
         """The command record with this 1-based index."""
         for record in self.commands:

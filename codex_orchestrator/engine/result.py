@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from codex_orchestrator.errors import ExitCode
-from codex_orchestrator.model import RunManifest, RunStatus
+from codex_orchestrator.model import ChildRun, RunManifest, RunStatus
 from codex_orchestrator.store.layout import RunPaths
 
 
@@ -20,6 +20,15 @@ class RunResult:
     def exit_code(self) -> ExitCode:
         """0 succeeded, 1 failed, 130 cancelled."""
         return exit_code_for(self.manifest.status)
+
+    def as_child(self) -> ChildRun:
+        """This run as its parent's ``child_runs[]`` lists it."""
+        return ChildRun(
+            run_id=self.manifest.run_id,
+            pipeline_id=self.manifest.pipeline_id,
+            status=self.manifest.status,
+            manifest=self.paths.relative(self.paths.manifest),
+        )
 
     def document(self) -> dict[str, object]:
         """The one JSON document ``--format json`` prints."""

@@ -30,7 +30,6 @@ from codex_orchestrator.errors import (
     StoreError,
 )
 from codex_orchestrator.model import (
-    ChildRun,
     CommandRecord,
     CommandStage,
     CommandStatus,
@@ -251,14 +250,7 @@ def _run_child(ctx: RunContext, stage: SubpipelineStage, record: CommandRecord) 
         status = CommandStatus.SKIPPED
     else:
         status = CommandStatus.FAILED
-    entry = ChildRun(
-        run_id=child_manifest.run_id,
-        pipeline_id=child_pipeline.id,
-        status=child_manifest.status,
-        manifest=child.paths.relative(child.paths.manifest),
-    )
-    others = tuple(c for c in ctx.manifest.child_runs if c.run_id != entry.run_id)
-    ctx.update(ctx.manifest.replace(child_runs=(*others, entry)))
+    ctx.update(ctx.manifest.with_child(child.as_child()))
     ctx.events.event(
         "command:end",
         record.index,
@@ -285,13 +277,6 @@ def _run_child(ctx: RunContext, stage: SubpipelineStage, record: CommandRecord) 
 def attach_to_parent(parent_paths: RunPaths, child: RunResult) -> None:
     """Record a finished ``start --parent-run`` child in its parent's manifest."""
     parent = read_manifest(parent_paths.manifest)
-    entry = ChildRun(
-        run_id=child.manifest.run_id,
-        pipeline_id=child.manifest.pipeline_id,
-        status=child.manifest.status,
-        manifest=child.paths.relative(child.paths.manifest),
-    )
-    others = tuple(c for c in parent.child_runs if c.run_id != entry.run_id)
     write_manifest(
-        parent_paths.manifest, parent.replace(child_runs=(*others, entry), updated_at=now_iso())
+        parent_paths.manifest, parent.with_child(child.as_child()).replace(updated_at=now_iso())
     )
