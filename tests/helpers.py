@@ -22,6 +22,7 @@ from typing import Any
 import jsonschema
 import orjson
 
+from codex_orchestrator.model import CommandRecord, RunManifest
 from codex_orchestrator.schemas import manifest_schema
 from codex_orchestrator.store.events import decode_output_event
 
@@ -253,3 +254,25 @@ def exec_json(
     result = run_cli_subprocess(project, "exec", "--format", "json", "--", *argv, env=env)
     document = json_document(result)
     return result, document, RunFiles(project, document["task_id"], document["run_id"])
+
+
+def sample_manifest(**changes: Any) -> RunManifest:
+    """A small, valid manifest built in memory (two commands), with ``changes`` applied."""
+    run = "2025-10-31T22-56-34-431Z-9574035c"
+    base = RunManifest(
+        task_id="0101",
+        run_id=run,
+        pipeline_id="ci",
+        pipeline_title="CI",
+        started_at="2025-10-31T22:56:34.431Z",
+        updated_at="2025-10-31T22:56:34.431Z",
+        artifact_root=f".runs/0101/cli/{run}",
+        compat_path=f".runs/0101/mcp/{run}",
+        log_path=f".runs/0101/cli/{run}/runner.ndjson",
+        resume_token="sha256:" + "ab" * 32,
+        commands=(
+            CommandRecord(index=1, id="build", title="Build", command="make"),
+            CommandRecord(index=2, id="test", title="Test", command="pytest"),
+        ),
+    )
+    return base.replace(**changes)

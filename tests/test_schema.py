@@ -15,13 +15,14 @@ from helpers import (
     command,
     manifest_errors,
     pipeline,
+    sample_manifest,
     start_json,
     subpipeline,
     validate_manifest,
     write_config,
 )
 
-from codex_orchestrator.model import CommandRecord, RunManifest
+from codex_orchestrator.model import CommandRecord
 from codex_orchestrator.schemas import manifest_schema
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -147,23 +148,6 @@ def schema() -> dict[str, Any]:
     return manifest_schema()
 
 
-def _sample_manifest() -> dict[str, Any]:
-    manifest = RunManifest(
-        task_id="0101",
-        run_id="2025-10-31T22-56-34-431Z-9574035c",
-        pipeline_id="ci",
-        pipeline_title="CI",
-        started_at="2025-10-31T22:56:34.431Z",
-        updated_at="2025-10-31T22:56:34.431Z",
-        artifact_root=".runs/0101/cli/2025-10-31T22-56-34-431Z-9574035c",
-        compat_path=".runs/0101/mcp/2025-10-31T22-56-34-431Z-9574035c",
-        log_path=".runs/0101/cli/2025-10-31T22-56-34-431Z-9574035c/runner.ndjson",
-        resume_token="sha256:" + "0" * 64,
-        commands=(CommandRecord(index=1, id="build", title="Build", command="make"),),
-    )
-    return manifest.to_dict()
-
-
 def test_schema_is_a_valid_json_schema(schema: dict[str, Any]) -> None:
     """A schema validator accepts the schema itself, in the draft it declares."""
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
@@ -197,7 +181,7 @@ def test_shared_command_field_has_the_typescript_type(schema: dict[str, Any], fi
 
 def test_schema_describes_every_field_the_model_writes(schema: dict[str, Any]) -> None:
     """Top-level properties and ``required`` are exactly the keys ``to_dict`` writes."""
-    written = set(_sample_manifest())
+    written = set(sample_manifest().to_dict())
     assert set(schema["properties"]) == written
     assert set(schema["required"]) == written
     assert schema["additionalProperties"] is True
@@ -230,12 +214,12 @@ def test_nested_records_are_exact(schema: dict[str, Any], field: str, keys: set[
 
 def test_model_output_validates() -> None:
     """What ``RunManifest.to_dict`` writes for a fresh run fits the schema."""
-    validate_manifest(_sample_manifest())
+    validate_manifest(sample_manifest().to_dict())
 
 
 def test_unknown_top_level_field_is_allowed() -> None:
     """Older manifests' extra fields are kept, so the top level accepts them."""
-    document = {**_sample_manifest(), "issue_provider": "linear", "something_new": [1, 2]}
+    document = {**sample_manifest().to_dict(), "issue_provider": "linear", "something_new": [1, 2]}
     assert manifest_errors(document) == []
 
 
@@ -302,7 +286,7 @@ def test_unknown_top_level_field_is_allowed() -> None:
 )
 def test_schema_rejects_what_the_contract_forbids(change: Any, where: str) -> None:
     """Each broken document fails validation at the field that breaks the contract."""
-    document = _sample_manifest()
+    document = sample_manifest().to_dict()
     change(document)
     errors = manifest_errors(document)
     assert errors, document

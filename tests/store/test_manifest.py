@@ -8,10 +8,10 @@ from pathlib import Path
 
 import orjson
 import pytest
-from helpers import validate_manifest
+from helpers import sample_manifest, validate_manifest
 
 from codex_orchestrator.errors import ManifestUnreadable, RunNotFound
-from codex_orchestrator.model import CommandRecord, CommandStatus, ResumeEvent, RunManifest
+from codex_orchestrator.model import CommandStatus, ResumeEvent
 from codex_orchestrator.store.manifest import (
     ManifestWriter,
     read_manifest,
@@ -21,30 +21,10 @@ from codex_orchestrator.store.manifest import (
 )
 
 
-def _manifest(**changes: object) -> RunManifest:
-    base = RunManifest(
-        task_id="0101",
-        run_id="2025-10-31T22-56-34-431Z-9574035c",
-        pipeline_id="ci",
-        pipeline_title="CI",
-        started_at="2025-10-31T22:56:34.431Z",
-        updated_at="2025-10-31T22:56:34.431Z",
-        artifact_root=".runs/0101/cli/2025-10-31T22-56-34-431Z-9574035c",
-        compat_path=".runs/0101/mcp/2025-10-31T22-56-34-431Z-9574035c",
-        log_path=".runs/0101/cli/2025-10-31T22-56-34-431Z-9574035c/runner.ndjson",
-        resume_token="sha256:" + "ab" * 32,
-        commands=(
-            CommandRecord(index=1, id="build", title="Build", command="make"),
-            CommandRecord(index=2, id="test", title="Test", command="pytest"),
-        ),
-    )
-    return base.replace(**changes)
-
-
 def test_write_then_read_gives_back_the_manifest(tmp_path: Path) -> None:
     """A written manifest reads back equal; the file is indented JSON ending in a newline."""
     path = tmp_path / "manifest.json"
-    manifest = _manifest(summary="done", extra={"issue_provider": "linear"})
+    manifest = sample_manifest(summary="done", extra={"issue_provider": "linear"})
     write_manifest(path, manifest)
     raw = path.read_bytes()
     assert raw.startswith(b'{\n  "version": 1,\n')
@@ -57,7 +37,7 @@ def test_a_write_leaves_no_temporary_files(tmp_path: Path) -> None:
     """Atomic replacement: only the manifest (and its lock, if any) remain."""
     path = tmp_path / "manifest.json"
     for summary in ("one", "two", "three"):
-        write_manifest(path, _manifest(summary=summary))
+        write_manifest(path, sample_manifest(summary=summary))
     assert sorted(entry.name for entry in tmp_path.iterdir()) == ["manifest.json"]
     assert read_manifest(path).summary == "three"
 
@@ -67,7 +47,7 @@ def test_written_manifest_is_readable_by_others(tmp_path: Path) -> None:
     path = tmp_path / "manifest.json"
     old = os.umask(0o022)
     try:
-        write_manifest(path, _manifest())
+        write_manifest(path, sample_manifest())
     finally:
         os.umask(old)
     assert path.stat().st_mode & 0o777 == 0o644
@@ -102,7 +82,7 @@ def test_unreadable_manifest_is_reported_and_left_alone(
 def test_writer_forced_update_is_on_disk_at_once(tmp_path: Path) -> None:
     """``force=True`` writes now, stamping ``updated_at``."""
     path = tmp_path / "manifest.json"
-    writer = ManifestWriter(path, _manifest())
+    writer = ManifestWriter(path, sample_manifest())
     writer.flush()
     done = dataclasses.replace(writer.manifest.command(1), status=CommandStatus.SUCCEEDED)
     writer.update(writer.manifest.with_command(done), force=True)
@@ -115,7 +95,7 @@ def test_writer_forced_update_is_on_disk_at_once(tmp_path: Path) -> None:
 def test_flush_writes_pending_state_once(tmp_path: Path) -> None:
     """A flush writes the latest state; a second flush with nothing new does not rewrite."""
     path = tmp_path / "manifest.json"
-    writer = ManifestWriter(path, _manifest())
+    writer = ManifestWriter(path, sample_manifest())
     writer.flush()
     writer.update(writer.manifest.replace(summary="later"))
     writer.flush()
@@ -128,7 +108,7 @@ def test_flush_writes_pending_state_once(tmp_path: Path) -> None:
 def test_resume_event_from_another_process_survives_the_owner_write(tmp_path: Path) -> None:
     """An event recorded beside the running writer is kept by the writer's next write."""
     path = tmp_path / "manifest.json"
-    writer = ManifestWriter(path, _manifest())
+    writer = ManifestWriter(path, sample_manifest())
     writer.flush()
     blocked = ResumeEvent(
         timestamp="2025-10-31T22:57:00.000Z",
@@ -158,7 +138,7 @@ def test_resume_event_from_another_process_survives_the_owner_write(tmp_path: Pa
 def test_unknown_fields_of_an_older_manifest_survive_a_rewrite(tmp_path: Path) -> None:
     """Reading and writing a manifest keeps fields we do not know, values unchanged."""
     path = tmp_path / "manifest.json"
-    document = _manifest().to_dict()
+    document = sample_manifest().to_dict()
     document["cloud_execution"] = {"status": "ready", "poll_count": 3}
     path.write_bytes(orjson.dumps(document))
     write_manifest(path, read_manifest(path))
