@@ -68,7 +68,7 @@ def launch(request: StartRequest, observer: RunObserver, warn: Callable[[str], N
         parent_paths = layout.run(task_id, validate_run_id(request.parent_run))
         if not parent_paths.manifest.is_file():
             raise RunNotFound(f"parent run {request.parent_run} not found in task {task_id}")
-        with hold_run_lock(parent_paths, request.parent_run):
+        with hold_run_lock(parent_paths):
             result = start_run(settings, pipeline, task_id, parent_run_id=request.parent_run)
             attach_to_parent(parent_paths, result)
         return result

@@ -86,7 +86,7 @@ def resume(request: ResumeRequest, observer: RunObserver, warn: Callable[[str], 
 
     stack = contextlib.ExitStack()
     try:
-        stack.enter_context(hold_run_lock(paths, ref.run_id))
+        stack.enter_context(hold_run_lock(paths))
     except LockTimeout:
         raise blocked(f"runner-active:{_lock_holder_pid(paths, manifest)}") from None
     with stack:
@@ -128,7 +128,7 @@ def resume_child(parent: RunContext, pipeline: Pipeline, run_id: str) -> RunResu
     """Resume a child run as part of its parent's resume (the parent was authorised)."""
     settings = parent.settings
     paths = settings.layout.run(parent.paths.task_id, run_id)
-    with hold_run_lock(paths, run_id):
+    with hold_run_lock(paths):
         manifest = read_manifest(paths.manifest)
         if manifest.status is RunStatus.SUCCEEDED:
             return RunResult(manifest=manifest, paths=paths)

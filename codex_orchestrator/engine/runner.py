@@ -49,16 +49,16 @@ from codex_orchestrator.store.tokens import new_token, token_digest, write_token
 
 
 @contextlib.contextmanager
-def hold_run_lock(paths: RunPaths, run_id: str, *, timeout: float = 0.0) -> Iterator[None]:
-    """Own a run while writing it; LockTimeout when another runner does."""
-    lock = FileLock(paths.lock, timeout=timeout)
+def hold_run_lock(paths: RunPaths) -> Iterator[None]:
+    """Own a run while writing it; LockTimeout at once when another process does."""
+    lock = FileLock(paths.lock, timeout=0)
     try:
         lock.acquire()
     except Timeout as exc:
         owner = read_lock_owner(paths.lock_owner)
         holder = f" (pid {owner[0]})" if owner and runner_alive(*owner) else ""
         raise LockTimeout(
-            f"run {run_id} is locked by another codex-orchestrator process{holder}"
+            f"run {paths.run_id} is locked by another codex-orchestrator process{holder}"
         ) from exc
     try:
         write_lock_owner(paths.lock_owner, *current_identity())
@@ -124,7 +124,7 @@ def start_run(
 ) -> RunResult:
     """Create a new run of ``pipeline`` and drive it to a terminal state."""
     paths = create_run_dir(settings.layout, task_id, new_run_id())
-    with hold_run_lock(paths, paths.run_id):
+    with hold_run_lock(paths):
         token = new_token()
         try:
             write_token(paths.resume_token, token)

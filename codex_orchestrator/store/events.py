@@ -20,8 +20,6 @@ from codex_orchestrator.errors import StoreError
 from codex_orchestrator.model import now_iso
 from codex_orchestrator.store.copier import BackgroundCopier
 
-OUTPUT_TYPES = ("command:stdout", "command:stderr")
-
 
 def encode_event(event: Mapping[str, Any]) -> bytes:
     """One event as a JSON line."""
