@@ -165,6 +165,33 @@ class Pipeline:
         return any(stage.is_guardrail for stage in self.stages)
 
 
+DEFAULT_MASK_ENV = ("*TOKEN*", "*SECRET*", "*PASSWORD*", "*_KEY")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoreSettings:
+    """Config ``store``: where and how the git artifact store commits (LAYERS.md section 4)."""
+
+    path: str = "artifacts/{task_id}"
+    branch_prefix: str = "ai/generated"
+    author: str = "codex-orchestrator-bot"
+    sign: bool = False
+    auto_push: bool = True
+    remote: str = "origin"
+    push_timeout_seconds: float = 30.0
+    scan_secrets: bool = True
+    secret_patterns: tuple[str, ...] = ()
+    # None: required for ``store commit --run`` and pipeline commits, not for plain files.
+    require_correlation_id: bool | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SecretsSettings:
+    """Config ``secrets``: which environment variables' values are masked in logs."""
+
+    mask_env: tuple[str, ...] = DEFAULT_MASK_ENV
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Config:
     """A loaded ``codex.orchestrator.json`` (or the embedded defaults)."""
@@ -173,6 +200,8 @@ class Config:
     default_pipeline: str | None
     pipelines: Mapping[str, Pipeline]
     warnings: tuple[str, ...] = ()
+    store: StoreSettings = field(default_factory=StoreSettings)
+    secrets: SecretsSettings = field(default_factory=SecretsSettings)
 
 
 # ---------------------------------------------------------------------------
