@@ -14,6 +14,7 @@ from codex_orchestrator.cli import (
     plan,
     resume,
     runs,
+    server,
     start,
     status,
     store,
@@ -48,7 +49,7 @@ def _root(
     """Run command pipelines and leave evidence a reviewer can trust."""
 
 
-for module in (start, plan, exec_cmd, status, runs, resume, metrics, migrate, store):
+for module in (start, plan, exec_cmd, status, runs, resume, metrics, migrate, server, store):
     module.register(app)
 
 
