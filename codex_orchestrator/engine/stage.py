@@ -77,7 +77,8 @@ def run_command_stage(ctx: RunContext, stage: CommandStage, record: CommandRecor
     paths = ctx.paths
     log_path = paths.command_log(record.index, stage.id)
     ctx.events.open_command(log_path)
-    ctx.events.event("command:start", record.index, id=stage.id, command=stage.command)
+    shown = ctx.settings.masked(stage.command)
+    ctx.events.event("command:start", record.index, id=stage.id, command=shown)
     timeout_ms = stage.timeout_ms or ctx.settings.stage_timeout_ms
     cwd = ctx.settings.layout.root / stage.cwd if stage.cwd else ctx.settings.layout.root
     request = ProcessRequest(
@@ -85,6 +86,7 @@ def run_command_stage(ctx: RunContext, stage: CommandStage, record: CommandRecor
         cwd=cwd,
         env=stage_environment(ctx, stage),
         timeout_seconds=timeout_ms / 1000 if timeout_ms else None,
+        mask=ctx.settings.mask,
     )
     cancel = ctx.settings.cancel
     outcome = run_process(
@@ -111,7 +113,7 @@ def run_command_stage(ctx: RunContext, stage: CommandStage, record: CommandRecor
         error_file = paths.relative(error_path)
     return dataclasses.replace(
         record,
-        command=stage.command,
+        command=shown,
         status=status,
         completed_at=now_iso(),
         exit_code=outcome.exit_code,
@@ -149,7 +151,7 @@ def _report(
         task_id=ctx.manifest.task_id,
         command_index=index,
         command_id=stage.id,
-        command=stage.command,
+        command=ctx.settings.masked(stage.command),
         reason=reason,
         exit_code=outcome.exit_code,
         signal=outcome.signal,
