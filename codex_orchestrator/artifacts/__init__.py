@@ -1,1 +1,1 @@
-"""Kept, live and sealed artifacts of runs (LAYERS.md sections 2 and 3)."""
+"""Artifacts of runs: kept, collected, validated, sealed, and committed to git (LAYERS.md)."""
