@@ -90,8 +90,10 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     version = subprocess.run(["git", "--version"], capture_output=True, text=True, check=True)
-    print(f"{version.stdout.strip()}; python {sys.version.split()[0]}; "
-          f"load average {os.getloadavg()[0]:.2f}; {args.files} files; {args.repeat} rounds")
+    print(
+        f"{version.stdout.strip()}; python {sys.version.split()[0]}; "
+        f"load average {os.getloadavg()[0]:.2f}; {args.files} files; {args.repeat} rounds"
+    )
     results: list[tuple[float, float, float]] = []
     with tempfile.TemporaryDirectory(prefix="bench-store-") as scratch:
         one_round(Path(scratch), args.files, 0)  # warm-up: caches, imports
