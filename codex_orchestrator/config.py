@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from codex_orchestrator.config_artifacts import read_artifact_settings
 from codex_orchestrator.config_fields import FieldReader, json_type, key_path
 from codex_orchestrator.diagnostics import DIAGNOSTICS_ID, diagnostics_pipeline
 from codex_orchestrator.errors import ConfigError
@@ -24,7 +25,7 @@ from codex_orchestrator.model import CommandStage, Config, Pipeline, Stage, Subp
 DEFAULT_CONFIG_NAME = "codex.orchestrator.json"
 CONFIG_ENV = "CODEX_ORCHESTRATOR_REPO_CONFIG_PATH"
 
-_TOP_KEYS = frozenset({"$schema", "defaultPipeline", "stageSets", "pipelines"})
+_TOP_KEYS = frozenset({"$schema", "defaultPipeline", "stageSets", "pipelines", "artifacts"})
 _PIPELINE_KEYS = frozenset({"id", "title", "description", "guardrailsRequired", "stages"})
 _STAGE_KEYS: Mapping[str, frozenset[str]] = {
     "command": frozenset(
@@ -163,6 +164,7 @@ class _Loader(FieldReader):
             default_pipeline=default,
             pipelines=MappingProxyType(pipelines),
             warnings=tuple(self.warnings),
+            artifacts=read_artifact_settings(self, document),
         )
 
     def pipeline(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from codex_orchestrator.model.artifacts import ArtifactSettings
 from codex_orchestrator.model.records import StageKind
 
 GUARDRAIL_MARKER = "spec-guard"
@@ -89,3 +90,4 @@ class Config:
     default_pipeline: str | None
     pipelines: Mapping[str, Pipeline]
     warnings: tuple[str, ...] = ()
+    artifacts: ArtifactSettings = field(default_factory=ArtifactSettings)

@@ -1,0 +1,7 @@
+"""Kept and collected artifacts (LAYERS.md section 2).
+
+``keep`` runs after every stage, ``collect`` after every run; ``objects`` is the
+content-addressed store that dedups kept files; ``listing`` holds the readers (list,
+show, ls, get) that the CLI, the server and the git store call; ``prune``, ``pack`` and
+``search`` keep storage bounded and findable. Every path comes from store/layout.py.
+"""
