@@ -72,3 +72,24 @@ def _size(reader: FieldReader, obj: dict[str, Any], where: str) -> int | None:
         except InvalidInput as exc:
             raise reader.error(key_path(where, "maxSize"), exc.message) from exc
     raise reader.error(key_path(where, "maxSize"), f"must be a size such as 10GB, got {value!r}")
+
+
+def read_artifact_globs(reader: FieldReader, obj: dict[str, Any], where: str) -> tuple[str, ...]:
+    """A command stage's ``artifacts``: relative globs that stay below its cwd."""
+    from codex_orchestrator.artifacts.keep import validate_glob
+
+    raw = obj.get("artifacts")
+    if raw is None:
+        return ()
+    at = key_path(where, "artifacts")
+    if not isinstance(raw, list):
+        raise reader.error(at, f"must be an array of glob strings, got {json_type(raw)}")
+    globs = []
+    for index, item in enumerate(raw):
+        if not isinstance(item, str):
+            raise reader.error(f"{at}[{index}]", f"must be a string, got {json_type(item)}")
+        try:
+            globs.append(validate_glob(item))
+        except InvalidInput as exc:
+            raise reader.error(f"{at}[{index}]", exc.message) from exc
+    return tuple(globs)

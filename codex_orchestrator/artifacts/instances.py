@@ -62,8 +62,16 @@ def write_instance(
     instance.dir.mkdir(parents=True, exist_ok=True)
     if kept is not None:
         rows = [entry.to_dict() for entry in kept.files]
-        atomic_write(instance.file_index, orjson.dumps(rows, option=JSON_OPTIONS), durable=False)
-    atomic_write(instance.metadata, orjson.dumps(dict(metadata), option=JSON_OPTIONS))
+        _write_if_changed(instance.file_index, orjson.dumps(rows, option=JSON_OPTIONS))
+    _write_if_changed(instance.metadata, orjson.dumps(dict(metadata), option=JSON_OPTIONS))
+
+
+def _write_if_changed(path: Path, data: bytes) -> None:
+    """Atomic, not synced: collect rebuilds these files from the run's durable evidence."""
+    with contextlib.suppress(OSError):
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return
+    atomic_write(path, data, durable=False)
 
 
 def read_json(path: Path) -> Any:

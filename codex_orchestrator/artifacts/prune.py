@@ -41,13 +41,11 @@ class PruneCandidate:
     size: int
 
 
-def candidates(layout: RunsLayout, exclude: frozenset[str] = frozenset()) -> list[PruneCandidate]:
+def candidates(layout: RunsLayout) -> list[PruneCandidate]:
     """Runs with kept files not yet pruned and not live, newest first."""
     now = datetime.now(UTC)
     found = []
     for ref in list_runs(layout, None):
-        if ref.run_id in exclude:
-            continue
         with contextlib.suppress(OrchestratorError):
             run = open_ref(layout, ref)
             if run.pruned_at or run.live or not run.paths.metadata.is_file():
@@ -130,10 +128,13 @@ def prune(
 ) -> dict[str, Any]:
     """Apply ``retention``; what was (or, dry, would be) removed."""
     with prune_lock(layout):
-        found = candidates(layout, exclude)
+        found = candidates(layout)
         pruned, skipped = [], []
         stores: dict[str, ObjectStore] = {}
+        # Excluded runs (the run just made) count towards keep-last and size, never go.
         for c in select(found, retention):
+            if c.run.ref.run_id in exclude:
+                continue
             stores[str(c.run.store.directory)] = c.run.store
             entry = {"run_id": c.run.ref.run_id, "task_id": c.run.ref.task_id, "bytes": c.size}
             if dry_run:

@@ -28,8 +28,8 @@ def pack_runs(
     """Pack the kept files of every run older than ``older_than_days`` into its tar.zst."""
     packed, skipped = [], []
     with prune_lock(layout):
-        for c in candidates(layout, exclude):
-            if c.run.packed or c.age_days <= older_than_days:
+        for c in candidates(layout):
+            if c.run.packed or c.age_days <= older_than_days or c.run.ref.run_id in exclude:
                 continue
             entry: dict[str, Any] = {"run_id": c.run.ref.run_id, "task_id": c.run.ref.task_id}
             if dry_run:

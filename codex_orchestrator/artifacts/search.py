@@ -8,6 +8,7 @@ line of each hit and a snippet. A run is (re)indexed whenever it is collected; a
 from __future__ import annotations
 
 import contextlib
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -153,9 +154,11 @@ def search(
         try:
             rows = db.execute(sql, [query, *params, limit]).fetchall()
         except sqlite3.OperationalError:
-            # Not FTS5 syntax (a stray quote, a dash): search for the words as a phrase.
-            phrase = '"' + query.replace('"', '""') + '"'
-            rows = db.execute(sql, [phrase, *params, limit]).fetchall()
+            # Not FTS5 syntax (a stray quote, a colon): search for its words, all of them.
+            words = " ".join(f'"{word}"' for word in re.findall(r"\w+", query))
+            if not words:
+                raise InvalidInput(f"search query {query!r} has no words to find") from None
+            rows = db.execute(sql, [words, *params, limit]).fetchall()
     keys = ("run_id", "task_id", "instance", "path", "line", "snippet")
     return [dict(zip(keys, row, strict=True)) for row in rows]
 

@@ -23,6 +23,8 @@ class CommandStage:
     allow_failure: bool = False
     summary_hint: str | None = None
     timeout_ms: int | None = None
+    # ``artifacts``: globs (relative to the cwd, ``**`` allowed) kept after the stage.
+    artifacts: tuple[str, ...] = ()
     # Set by the embedded diagnostics pipeline for checks that are not present:
     # the stage is recorded as skipped with this text as its summary.
     skip_reason: str | None = None
