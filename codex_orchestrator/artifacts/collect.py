@@ -37,7 +37,7 @@ from codex_orchestrator.artifacts.records import (
 from codex_orchestrator.artifacts.runs import RunArtifacts, open_ref
 from codex_orchestrator.artifacts.summary import read_tail, render_summary
 from codex_orchestrator.errors import OrchestratorError
-from codex_orchestrator.model import CommandRecord, StageKind, now_iso
+from codex_orchestrator.model import CommandRecord, CommandStatus, StageKind, now_iso
 from codex_orchestrator.store.catalog import locate_run
 from codex_orchestrator.store.fsutil import atomic_write
 from codex_orchestrator.store.layout import InstancePaths
@@ -60,6 +60,8 @@ def collect(run: RunArtifacts, *, index_search: bool = True) -> CollectResult:
         _read_collected(run, tree)
     else:
         for record in run.manifest.commands:
+            if record.status is CommandStatus.PENDING and record.started_at is None:
+                continue  # never ran (blocked, or after a failure): no instance
             _collect_instance(run, record, paths.instance(_stem(record)), None, tree)
     metadata = run_metadata(run, tree)
     atomic_write(paths.index, orjson.dumps(_index(run, tree), option=JSON_OPTIONS))

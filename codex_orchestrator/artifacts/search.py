@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -19,14 +19,27 @@ from codex_orchestrator.artifacts.runs import RunArtifacts
 from codex_orchestrator.errors import InvalidInput, StoreError
 from codex_orchestrator.store.layout import RunsLayout
 
-MAX_FILE_BYTES = 4 * 1024 * 1024
+MAX_FILE_BYTES = 2 * 1024 * 1024
 SNIFF_BYTES = 8192
+READ_BYTES = 64 * 1024
+MAX_LINE_BYTES = 4096  # of one line; the index is for finding, get returns the whole file
+BLOCK_LINES = 64
+SNIPPET_CHARS = 120
 OUTPUT_LOG = "output.log"
+# Blocks of lines in a plain table (indexed by run, so a run's rows go quickly), and
+# an FTS5 index over their text that stores no second copy (external content).
 _SCHEMA = (
-    "CREATE VIRTUAL TABLE IF NOT EXISTS lines USING fts5("
-    "text, run_id UNINDEXED, task_id UNINDEXED, instance UNINDEXED, path UNINDEXED, "
-    "line UNINDEXED)"
+    (
+        "CREATE TABLE IF NOT EXISTS blocks (id INTEGER PRIMARY KEY, run_id TEXT, task_id TEXT, "
+        "instance TEXT, path TEXT, line INTEGER, text TEXT)"
+    ),
+    "CREATE INDEX IF NOT EXISTS blocks_run ON blocks (run_id)",
+    (
+        "CREATE VIRTUAL TABLE IF NOT EXISTS blocks_fts USING fts5("
+        "text, content='blocks', content_rowid='id')"
+    ),
 )
+_INSERT = "INSERT INTO blocks (run_id, task_id, instance, path, line, text) VALUES (?,?,?,?,?,?)"
 
 
 @contextlib.contextmanager
@@ -40,7 +53,8 @@ def connect(layout: RunsLayout) -> Iterator[sqlite3.Connection]:
         raise StoreError(f"cannot open the search index {path}: {exc}") from exc
     try:
         db.execute("PRAGMA journal_mode=WAL")
-        db.execute(_SCHEMA)
+        for statement in _SCHEMA:
+            db.execute(statement)
         yield db
     finally:
         db.close()
@@ -53,25 +67,34 @@ def index_run(
     run_id, task_id = run.manifest.run_id, run.ref.task_id
     rows = 0
     with connect(run.layout) as db, db:
-        db.execute("DELETE FROM lines WHERE run_id = ?", (run_id,))
+        _delete_run(db, run_id)
+        first = db.execute("SELECT coalesce(max(id), 0) + 1 FROM blocks").fetchone()[0]
         for instance, path, handle in _documents(run, instances, files):
-            batch = [
-                (text, run_id, task_id, instance, path, number) for number, text in _lines(handle)
-            ]
             db.executemany(
-                "INSERT INTO lines (text, run_id, task_id, instance, path, line) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                batch,
+                _INSERT, ((run_id, task_id, instance, path, n, t) for n, t in _blocks(handle))
             )
-            rows += len(batch)
-    return rows
+        db.execute(
+            "INSERT INTO blocks_fts (rowid, text) SELECT id, text FROM blocks WHERE id >= ?",
+            (first,),
+        )
+        rows = db.execute("SELECT count(*) FROM blocks WHERE run_id = ?", (run_id,)).fetchone()[0]
+    return int(rows)
+
+
+def _delete_run(db: sqlite3.Connection, run_id: str) -> None:
+    db.execute(
+        "INSERT INTO blocks_fts (blocks_fts, rowid, text) "
+        "SELECT 'delete', id, text FROM blocks WHERE run_id = ?",
+        (run_id,),
+    )
+    db.execute("DELETE FROM blocks WHERE run_id = ?", (run_id,))
 
 
 def forget_run(layout: RunsLayout, run_id: str) -> None:
     """Drop a run's rows (its kept files were pruned)."""
     if layout.search_index().exists():
         with connect(layout) as db, db:
-            db.execute("DELETE FROM lines WHERE run_id = ?", (run_id,))
+            _delete_run(db, run_id)
 
 
 def _documents(
@@ -116,13 +139,74 @@ def _split_member(parts: list[str]) -> tuple[str, str | None]:
     return instance, None
 
 
-def _lines(handle: IO[bytes]) -> Iterable[tuple[int, str]]:
-    head = handle.read(SNIFF_BYTES)
-    if b"\0" in head:
-        return []
-    data = head + handle.read(MAX_FILE_BYTES - len(head))
-    text = data.decode("utf-8", "replace")
-    return [(number, line) for number, line in enumerate(text.splitlines(), 1) if line.strip()]
+def _blocks(handle: IO[bytes]) -> Iterator[tuple[int, str]]:
+    """Blocks of ``BLOCK_LINES`` lines with their first line number, streamed.
+
+    One row per block, not per line, keeps the index small and fast to write; the
+    line of a hit is found within its block when searching.
+    """
+    chunk = handle.read(SNIFF_BYTES)
+    if b"\0" in chunk:
+        return
+    budget = MAX_FILE_BYTES - len(chunk)
+    pending = b""
+    lines: list[str] = []
+    first = 1
+    while chunk:
+        pending += chunk
+        *complete, pending = pending.split(b"\n")
+        for raw in complete:
+            lines.append(raw[:MAX_LINE_BYTES].decode("utf-8", "replace"))
+            if len(lines) == BLOCK_LINES:
+                yield first, "\n".join(lines)
+                first += len(lines)
+                lines = []
+        # The rest of an over-long line is not indexed: memory stays bounded.
+        pending = pending[:MAX_LINE_BYTES]
+        if budget <= 0:
+            break
+        chunk = handle.read(min(READ_BYTES, budget))
+        budget -= len(chunk)
+    if pending.strip():
+        lines.append(pending.decode("utf-8", "replace"))
+    if any(line.strip() for line in lines):
+        yield first, "\n".join(lines)
+
+
+_OPERATORS = frozenset({"AND", "OR", "NOT", "NEAR"})
+
+
+def _terms(query: str) -> list[str]:
+    """The words of a query (its FTS5 operators and syntax left out), lowercased."""
+    return [w.lower() for w in re.findall(r"\w+", query) if w not in _OPERATORS]
+
+
+def _hits_in_block(row: tuple[Any, ...], terms: list[str]) -> list[dict[str, Any]]:
+    run_id, task_id, instance, path, first, text = row
+    hits = []
+    for offset, line in enumerate(text.split("\n")):
+        lowered = line.lower()
+        found = [t for t in terms if t.rstrip("*") in lowered] if terms else []
+        if found:
+            hits.append(
+                {
+                    "run_id": run_id,
+                    "task_id": task_id,
+                    "instance": instance,
+                    "path": path,
+                    "line": int(first) + offset,
+                    "snippet": _snippet(line, found[0].rstrip("*")),
+                }
+            )
+    return hits
+
+
+def _snippet(line: str, term: str, width: int = SNIPPET_CHARS) -> str:
+    at = line.lower().find(term)
+    start = max(0, at - width // 2)
+    end = min(len(line), at + len(term) + width // 2)
+    marked = line[start:at] + "[" + line[at : at + len(term)] + "]" + line[at + len(term) : end]
+    return ("…" if start else "") + marked.strip() + ("…" if end < len(line) else "")
 
 
 def search(
@@ -139,28 +223,36 @@ def search(
     if not layout.search_index().exists():
         return []
     sql = (
-        "SELECT run_id, task_id, instance, path, line, "
-        "snippet(lines, 0, '[', ']', '…', 16) FROM lines WHERE lines MATCH ?"
+        "SELECT b.run_id, b.task_id, b.instance, b.path, b.line, b.text FROM blocks_fts "
+        "JOIN blocks AS b ON b.id = blocks_fts.rowid WHERE blocks_fts MATCH ?"
     )
     params: list[Any] = []
     if task is not None:
-        sql += " AND task_id = ?"
+        sql += " AND b.task_id = ?"
         params.append(task)
     if run_id is not None:
-        sql += " AND run_id = ?"
+        sql += " AND b.run_id = ?"
         params.append(run_id)
-    sql += " ORDER BY rank LIMIT ?"
+    sql += " ORDER BY rank"
+    terms = _terms(query)
+    hits: list[dict[str, Any]] = []
     with connect(layout) as db:
         try:
-            rows = db.execute(sql, [query, *params, limit]).fetchall()
+            rows = db.execute(sql, [query, *params])
+            first = next(rows, None)
         except sqlite3.OperationalError:
             # Not FTS5 syntax (a stray quote, a colon): search for its words, all of them.
-            words = " ".join(f'"{word}"' for word in re.findall(r"\w+", query))
-            if not words:
+            if not terms:
                 raise InvalidInput(f"search query {query!r} has no words to find") from None
-            rows = db.execute(sql, [words, *params, limit]).fetchall()
-    keys = ("run_id", "task_id", "instance", "path", "line", "snippet")
-    return [dict(zip(keys, row, strict=True)) for row in rows]
+            rows = db.execute(sql, [" ".join(f'"{t}"' for t in terms), *params])
+            first = next(rows, None)
+        for row in [first] if first is not None else []:
+            hits += _hits_in_block(row, terms)
+        for row in rows:
+            if len(hits) >= limit:
+                break
+            hits += _hits_in_block(row, terms)
+    return hits[:limit]
 
 
 def index_path(layout: RunsLayout) -> Path:
