@@ -1,4 +1,4 @@
-"""Kept and collected artifacts (LAYERS.md section 2).
+"""Artifacts of runs: kept, collected, validated, sealed, and committed to git (LAYERS.md).
 
 ``keep`` runs after every stage, ``collect`` after every run; ``objects`` is the
 content-addressed store that dedups kept files; ``listing`` holds the readers (list,

@@ -15,8 +15,10 @@ from codex_orchestrator.cli import (
     plan,
     resume,
     runs,
+    server,
     start,
     status,
+    store,
 )
 from codex_orchestrator.cli.common import run_app
 
@@ -48,7 +50,20 @@ def _root(
     """Run command pipelines and leave evidence a reviewer can trust."""
 
 
-for module in (start, plan, exec_cmd, status, runs, resume, metrics, migrate, artifacts):
+for module in (
+    start,
+    plan,
+    artifacts,
+    exec_cmd,
+    status,
+    runs,
+    resume,
+    metrics,
+    migrate,
+    server,
+    store,
+    artifacts,
+):
     module.register(app)
 
 

@@ -22,7 +22,8 @@ from helpers import (
     start_json,
     write_config,
 )
-from kept import artifacts_dir, cli_json, collect, get_bytes, index_files, instance_dir, read
+
+from .kept import artifacts_dir, cli_json, collect, get_bytes, index_files, instance_dir, read
 
 OLD_OUTPUT = b"first line\n\xff\xfe not utf-8\nlast\n"
 

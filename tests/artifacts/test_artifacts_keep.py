@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 from helpers import command, pipeline, run_cli_subprocess, start_json, subpipeline, write_config
-from kept import artifacts_dir, get_bytes, index_files, instance_dir, read
+
+from .kept import artifacts_dir, get_bytes, index_files, instance_dir, read
 
 BINARY_SCRIPT = r"""
 import sys, time

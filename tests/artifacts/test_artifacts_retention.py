@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 import zstandard
 from helpers import RunFiles, command, pipeline, run_cli_subprocess, start_json, write_config
-from kept import artifacts_dir, cli_json, get_bytes, instance_dir, read
 
 from codex_orchestrator.artifacts.pack import UnsafeMember, extract_pack
+
+from .kept import artifacts_dir, cli_json, get_bytes, instance_dir, read
 
 SHARED = 'printf shared-content > "$CODEX_ORCHESTRATOR_WORKSPACE/shared.txt"; '
 
