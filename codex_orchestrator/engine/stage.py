@@ -83,7 +83,8 @@ def run_command_stage(ctx: RunContext, stage: CommandStage, record: CommandRecor
     paths = ctx.paths
     log_path = paths.command_log(record.index, stage.id)
     ctx.events.open_command(log_path)
-    ctx.events.event("command:start", record.index, id=stage.id, command=stage.command)
+    shown = ctx.settings.masked(stage.command)
+    ctx.events.event("command:start", record.index, id=stage.id, command=shown)
     timeout_ms = stage.timeout_ms or ctx.settings.stage_timeout_ms
     cwd = ctx.settings.layout.root / stage.cwd if stage.cwd else ctx.settings.layout.root
     kept = open_stage(ctx, record)
@@ -94,6 +95,7 @@ def run_command_stage(ctx: RunContext, stage: CommandStage, record: CommandRecor
         cwd=cwd,
         env=env,
         timeout_seconds=timeout_ms / 1000 if timeout_ms else None,
+        mask=ctx.settings.mask,
     )
     cancel = ctx.settings.cancel
     outcome = run_process(
@@ -120,7 +122,7 @@ def run_command_stage(ctx: RunContext, stage: CommandStage, record: CommandRecor
         error_file = paths.relative(error_path)
     finished = dataclasses.replace(
         record,
-        command=stage.command,
+        command=shown,
         status=status,
         completed_at=now_iso(),
         exit_code=outcome.exit_code,
@@ -161,7 +163,7 @@ def _report(
         task_id=ctx.manifest.task_id,
         command_index=index,
         command_id=stage.id,
-        command=stage.command,
+        command=ctx.settings.masked(stage.command),
         reason=reason,
         exit_code=outcome.exit_code,
         signal=outcome.signal,
