@@ -40,6 +40,9 @@ SAMPLE_EVERY_SECONDS = 1.0
 class OutputSink(Protocol):
     """Receives a command's output and periodic ticks while it runs."""
 
+    def on_bytes(self, stream: str, data: bytes) -> None:
+        """The bytes just read from ``stream``, before they are split into lines."""
+
     def on_output(self, stream: str, runs: list[Run]) -> None:
         """Runs of pieces read from ``stream`` (``stdout``/``stderr``); see LineSplitter."""
 
@@ -217,6 +220,7 @@ class _Supervisor:
             return
         data = self.maskers[stream].feed(data)
         self.tails[stream].feed(data)
+        self.sink.on_bytes(stream, data)
         runs = self.splitters[stream].feed(data)
         if runs:
             self.sink.on_output(stream, runs)
