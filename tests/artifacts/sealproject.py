@@ -9,8 +9,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from agekeys import KeyPair
 from helpers import command, pipeline
+
+from .keys import KeyPair
 
 SECRET = b"s3cret-token-4fj29-zz81"
 WRITE_COMMAND = (

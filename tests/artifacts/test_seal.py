@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pyrage
 import pytest
-from agekeys import KeyPair, age_decrypt, age_key_pair, ssh_key_pair
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -29,19 +28,9 @@ from codex_orchestrator.artifacts.recipients import (
 from codex_orchestrator.artifacts.seal import SealError, seal_file, seal_tree, unseal
 from codex_orchestrator.errors import ExitCode, InvalidInput
 
+from .keys import KeyPair, age_decrypt
+
 SIZES = {"empty": 0, "one": 1, "chunk": 65536, "chunk-plus-one": 65537, "big.bin": 300_001}
-
-
-@pytest.fixture(scope="module")
-def age_keys(tmp_path_factory: pytest.TempPathFactory) -> KeyPair:
-    """An age key pair made by age-keygen."""
-    return age_key_pair(tmp_path_factory.mktemp("age-keys"))
-
-
-@pytest.fixture(scope="module")
-def ssh_keys(tmp_path_factory: pytest.TempPathFactory) -> KeyPair:
-    """An ssh-ed25519 key pair made by ssh-keygen."""
-    return ssh_key_pair(tmp_path_factory.mktemp("ssh-keys"))
 
 
 def _write_tree(root: Path) -> dict[str, bytes]:

@@ -12,10 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
-from agekeys import KeyPair, age_key_pair
 
 from codex_orchestrator.artifacts.recipients import load_identities
 from codex_orchestrator.artifacts.seal import unseal
+
+from .keys import KeyPair
 
 SEAL_SCRIPT = """
 import sys
@@ -29,12 +30,6 @@ status = Path("/proc/self/status").read_text()
 peak = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))
 print(len(report.sealed), len(report.failed), peak)
 """
-
-
-@pytest.fixture(scope="module")
-def age_keys(tmp_path_factory: pytest.TempPathFactory) -> KeyPair:
-    """An age key pair made by age-keygen."""
-    return age_key_pair(tmp_path_factory.mktemp("age-keys"))
 
 
 def _seal(root: Path, recipient: str) -> subprocess.Popen[str]:

@@ -12,10 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
-from agekeys import KeyPair, age_decrypt, age_key_pair
 from helpers import command, one_error_line, run_cli_subprocess, run_ids, start_json
-from kept import index_files, instance_dir
-from sealproject import (
+
+from .kept import index_files, instance_dir
+from .keys import KeyPair, age_decrypt
+from .sealproject import (
     SECRET,
     cli,
     files_holding,
@@ -23,12 +24,6 @@ from sealproject import (
     secret_stage,
     write_sealing_config,
 )
-
-
-@pytest.fixture(scope="module")
-def age_keys(tmp_path_factory: pytest.TempPathFactory) -> KeyPair:
-    """An age key pair made by age-keygen."""
-    return age_key_pair(tmp_path_factory.mktemp("age-keys"))
 
 
 def test_a_sealed_run_leaves_no_plaintext_and_decrypts_with_the_identity(
