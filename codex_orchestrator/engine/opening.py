@@ -136,7 +136,7 @@ def reopen_run(
         resume_events=(*manifest.resume_events, event),
         commands=commands,
     )
-    writer = ManifestWriter(paths.manifest, manifest)
+    writer = ManifestWriter(paths.manifest, manifest, taken_over=True)
     writer.flush()
     ctx = RunContext(settings, paths, writer, EventLog(paths.runner_log), parent)
     ctx.events.event("run:resume", actor=event.actor, reason=event.reason)
