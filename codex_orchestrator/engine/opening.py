@@ -75,7 +75,7 @@ def new_manifest(
                 index=position,
                 id=stage.id,
                 title=stage.title,
-                command=stage.command
+                command=settings.masked(stage.command)
                 if isinstance(stage, CommandStage) and stage.skip_reason is None
                 else None,
                 kind=stage.kind,
@@ -123,7 +123,7 @@ def reopen_run(
     """Take over an existing run (its lock is held): stages to run again go back to pending."""
     pid, create_time = current_identity()
     commands = tuple(
-        _reset(record, stage)
+        _reset(record, stage, settings)
         for record, stage in zip(manifest.commands, pipeline.stages, strict=True)
     )
     manifest = manifest.replace(
@@ -143,11 +143,11 @@ def reopen_run(
     return ctx
 
 
-def _reset(record: CommandRecord, stage: Stage) -> CommandRecord:
+def _reset(record: CommandRecord, stage: Stage, settings: RunSettings) -> CommandRecord:
     """A stage to run again goes back to pending, with the current config's command."""
     if record.status not in RESUMABLE:
         return record
-    command = stage.command if isinstance(stage, CommandStage) else None
+    command = settings.masked(stage.command) if isinstance(stage, CommandStage) else None
     return dataclasses.replace(record, status=CommandStatus.PENDING, command=command)
 
 
