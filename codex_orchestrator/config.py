@@ -24,7 +24,7 @@ from codex_orchestrator.model import CommandStage, Config, Pipeline, Stage, Subp
 DEFAULT_CONFIG_NAME = "codex.orchestrator.json"
 CONFIG_ENV = "CODEX_ORCHESTRATOR_REPO_CONFIG_PATH"
 
-_TOP_KEYS = frozenset({"$schema", "defaultPipeline", "stageSets", "pipelines"})
+_TOP_KEYS = frozenset({"$schema", "defaultPipeline", "stageSets", "pipelines", "reports"})
 _PIPELINE_KEYS = frozenset({"id", "title", "description", "guardrailsRequired", "stages"})
 _STAGE_KEYS: Mapping[str, frozenset[str]] = {
     "command": frozenset(
@@ -135,6 +135,7 @@ class _Loader(FieldReader):
             )
         self.warn_unknown(document, "", _TOP_KEYS)
         default = self.text(document, "", "defaultPipeline", required=False)
+        reports = self.report_formats(document, "reports")
         sets = self.typed(document, "", "stageSets", dict, required=False) or {}
         for name, entries in sets.items():
             self.raw_sets[name] = self.stage_list(
@@ -163,6 +164,7 @@ class _Loader(FieldReader):
             default_pipeline=default,
             pipelines=MappingProxyType(pipelines),
             warnings=tuple(self.warnings),
+            reports=reports,
         )
 
     def pipeline(

@@ -89,6 +89,15 @@ class ErrorReason(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class ReportFormat(enum.StrEnum):
+    """The reports ``report --format`` renders and config ``reports`` writes after a run."""
+
+    HTML = "html"
+    JUNIT = "junit"
+    MARKDOWN = "markdown"
+    TRACE = "trace"
+
+
 # ---------------------------------------------------------------------------
 # Configuration
 # ---------------------------------------------------------------------------
@@ -173,6 +182,8 @@ class Config:
     default_pipeline: str | None
     pipelines: Mapping[str, Pipeline]
     warnings: tuple[str, ...] = ()
+    # Written beside the manifest at the end of every run (config ``reports``).
+    reports: tuple[ReportFormat, ...] = ()
 
 
 # ---------------------------------------------------------------------------
