@@ -99,4 +99,8 @@ def finalize(ctx: RunContext, pipeline: Pipeline) -> RunResult:
         ctx.settings.layout.metrics_file(manifest.task_id), metrics_entry(manifest, counts.present)
     )
     ctx.update(ctx.manifest.replace(metrics_recorded=True), force=True)
+    if ctx.parent is None:  # a child run is part of its parent's reports
+        from codex_orchestrator.report.after_run import write_run_reports
+
+        write_run_reports(ctx.settings.layout, ctx.paths, ctx.settings.config.reports)
     return RunResult(manifest=ctx.manifest, paths=ctx.paths)
