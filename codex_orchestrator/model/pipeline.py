@@ -1,0 +1,96 @@
+"""Pipelines as configured: stages, pipelines and the loaded config."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from codex_orchestrator.model.records import ReportFormat, StageKind
+from codex_orchestrator.model.settings import SecretsSettings, StoreSettings
+
+GUARDRAIL_MARKER = "spec-guard"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommandStage:
+    """A shell command to run."""
+
+    id: str
+    title: str
+    command: str
+    cwd: str | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+    allow_failure: bool = False
+    summary_hint: str | None = None
+    timeout_ms: int | None = None
+    # Set by the embedded diagnostics pipeline for checks that are not present:
+    # the stage is recorded as skipped with this text as its summary.
+    skip_reason: str | None = None
+    # Set by ``exec``: run these arguments directly, not through a shell, so the
+    # command's own exit status (and signal) is what gets recorded.
+    argv: tuple[str, ...] | None = None
+
+    @property
+    def kind(self) -> StageKind:
+        """Always ``command``."""
+        return StageKind.COMMAND
+
+    @property
+    def is_guardrail(self) -> bool:
+        """A stage is a guardrail when its id, title or command names spec-guard."""
+        return any(GUARDRAIL_MARKER in text.lower() for text in (self.id, self.title, self.command))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SubpipelineStage:
+    """Another pipeline, run as a child run."""
+
+    id: str
+    title: str
+    pipeline: str
+    optional: bool = False
+
+    @property
+    def kind(self) -> StageKind:
+        """Always ``subpipeline``."""
+        return StageKind.SUBPIPELINE
+
+    @property
+    def is_guardrail(self) -> bool:
+        """A subpipeline is a guardrail when its id or title names spec-guard."""
+        return any(GUARDRAIL_MARKER in text.lower() for text in (self.id, self.title))
+
+
+Stage = CommandStage | SubpipelineStage
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pipeline:
+    """A named, ordered list of stages (stage sets already expanded)."""
+
+    id: str
+    title: str
+    stages: tuple[Stage, ...]
+    description: str | None = None
+    guardrails_required: bool | None = None
+
+    @property
+    def requires_guardrails(self) -> bool:
+        """Explicit ``guardrailsRequired`` wins; otherwise any guardrail stage requires it."""
+        if self.guardrails_required is not None:
+            return self.guardrails_required
+        return any(stage.is_guardrail for stage in self.stages)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Config:
+    """A loaded ``codex.orchestrator.json`` (or the embedded defaults)."""
+
+    path: str | None
+    default_pipeline: str | None
+    pipelines: Mapping[str, Pipeline]
+    warnings: tuple[str, ...] = ()
+    store: StoreSettings = field(default_factory=StoreSettings)
+    secrets: SecretsSettings = field(default_factory=SecretsSettings)
+    # Written beside the manifest at the end of every run (config ``reports``).
+    reports: tuple[ReportFormat, ...] = ()
