@@ -8,6 +8,7 @@ import typer
 
 from codex_orchestrator import __version__
 from codex_orchestrator.cli import (
+    artifacts,
     exec_cmd,
     metrics,
     migrate,
@@ -53,6 +54,7 @@ def _root(
 for module in (
     start,
     plan,
+    artifacts,
     exec_cmd,
     status,
     runs,
@@ -62,6 +64,7 @@ for module in (
     migrate,
     server,
     store,
+    artifacts,
 ):
     module.register(app)
 
