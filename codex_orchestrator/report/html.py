@@ -32,6 +32,12 @@ TAIL_CHARS = 6000
 # All failure tails together: beyond this, failures are listed without their tails.
 TAILS_BUDGET_CHARS = 1_500_000
 STAGE_COLUMNS = ("#", "Stage", "Status", "Duration", "Exit", "CPU", "Peak RSS", "Summary")
+# Fixed column widths: the browser lays out a long table without measuring every cell.
+_COLUMNS = (
+    '<colgroup><col class="c-n"><col class="c-name"><col class="c-st">'
+    + '<col class="c-fig">' * 4
+    + '<col class="c-sum"></colgroup>'
+)
 
 
 def render_html(report: RunReport) -> bytes:
@@ -107,6 +113,9 @@ def _header(report: RunReport, rows: list[tuple[tuple[str, ...], StageReport]]) 
         ("Host", manifest.host or "—"),
         ("Parent run", manifest.parent_run_id or "—"),
     ]
+    kept = report.raw.get("artifacts_path")
+    if isinstance(kept, str) and kept:
+        facts.append(("Kept artifacts", kept))
     facts_html = "".join(f"<div><dt>{_e(k)}</dt><dd>{_e(v)}</dd></div>" for k, v in facts)
     return (
         f"<header><h1>{_badge(str(manifest.status))} {_e(manifest.pipeline_title)} "
@@ -132,7 +141,7 @@ def _stages(rows: list[tuple[tuple[str, ...], StageReport]], row_ids: dict[int, 
     body = [_stage_row(parents, stage, row_ids[id(stage)]) for parents, stage in rows]
     return (
         '<section id="stages"><h2>Stages</h2><div class="filters" id="filters"></div>'
-        f'<div class="scroll"><table class="stages"><thead><tr>{head}</tr></thead>'
+        f'<div class="scroll"><table class="stages">{_COLUMNS}<thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table></div></section>"
     )
 

@@ -54,6 +54,9 @@ border-radius:12px;padding:1px 10px;cursor:pointer}
 .filters button[aria-pressed=true]{background:var(--fg);color:var(--bg)}
 .scroll{overflow-x:auto}
 table{border-collapse:collapse;width:100%}
+table.stages{table-layout:fixed;min-width:900px}
+table.stages col.c-n{width:48px}table.stages col.c-name{width:30%}
+table.stages col.c-st{width:104px}table.stages col.c-fig{width:84px}
 th,td{text-align:left;padding:5px 8px;border-bottom:1px solid var(--line);vertical-align:top}
 th{font-size:12px;color:var(--muted);font-weight:600;white-space:nowrap}
 td.n{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
@@ -73,7 +76,8 @@ footer{color:var(--muted);font-size:12px;border-top:1px solid var(--line);margin
 @media (max-width:700px){
 header,main,footer{padding:10px 12px}
 .tl-row{grid-template-columns:70px 1fr;gap:4px}
-table.stages,table.stages tbody,table.stages tr,table.stages td{display:block;width:auto}
+table.stages,table.stages tbody,table.stages tr,table.stages td{display:block;width:auto;
+min-width:0}
 table.stages thead{display:none}
 table.stages tr{border:1px solid var(--line);border-radius:6px;margin:0 0 8px;padding:4px 0}
 table.stages td{border:0;padding:2px 10px;text-align:left;max-width:none;min-width:0}
