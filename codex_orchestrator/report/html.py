@@ -32,12 +32,6 @@ TAIL_CHARS = 6000
 # All failure tails together: beyond this, failures are listed without their tails.
 TAILS_BUDGET_CHARS = 1_500_000
 STAGE_COLUMNS = ("#", "Stage", "Status", "Duration", "Exit", "CPU", "Peak RSS", "Summary")
-# Fixed column widths: the browser lays out a long table without measuring every cell.
-_COLUMNS = (
-    '<colgroup><col class="c-n"><col class="c-name"><col class="c-st">'
-    + '<col class="c-fig">' * 4
-    + '<col class="c-sum"></colgroup>'
-)
 
 
 def render_html(report: RunReport) -> bytes:
@@ -137,11 +131,15 @@ def _summary(report: RunReport) -> str:
 
 
 def _stages(rows: list[tuple[tuple[str, ...], StageReport]], row_ids: dict[int, str]) -> str:
-    head = "".join(f"<th>{_e(c)}</th>" for c in STAGE_COLUMNS)
+    numeric = {"#", "Duration", "Exit", "CPU", "Peak RSS"}
+    head = "".join(
+        f'<th class="n">{_e(c)}</th>' if c in numeric else f"<th>{_e(c)}</th>"
+        for c in STAGE_COLUMNS
+    )
     body = [_stage_row(parents, stage, row_ids[id(stage)]) for parents, stage in rows]
     return (
         '<section id="stages"><h2>Stages</h2><div class="filters" id="filters"></div>'
-        f'<div class="scroll"><table class="stages">{_COLUMNS}<thead><tr>{head}</tr></thead>'
+        f'<div class="scroll"><table class="stages"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table></div></section>"
     )
 

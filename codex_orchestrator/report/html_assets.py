@@ -54,12 +54,17 @@ border-radius:12px;padding:1px 10px;cursor:pointer}
 .filters button[aria-pressed=true]{background:var(--fg);color:var(--bg)}
 .scroll{overflow-x:auto}
 table{border-collapse:collapse;width:100%}
-table.stages{table-layout:fixed;min-width:900px}
-table.stages col.c-n{width:48px}table.stages col.c-name{width:30%}
-table.stages col.c-st{width:104px}table.stages col.c-fig{width:84px}
+table.stages,table.stages thead,table.stages tbody{display:block;min-width:900px}
+table.stages tr{display:grid;
+grid-template-columns:48px minmax(0,3fr) 104px repeat(4,84px) minmax(0,4fr);
+border-bottom:1px solid var(--line)}
+table.stages th,table.stages td{display:block;border:0;min-width:0;max-width:none}
+/* Rows off screen are not laid out until scrolled to: long runs render fast. */
+table.stages tr.stage{content-visibility:auto;contain-intrinsic-size:auto 64px}
+table.stages tr[hidden]{display:none}
 th,td{text-align:left;padding:5px 8px;border-bottom:1px solid var(--line);vertical-align:top}
 th{font-size:12px;color:var(--muted);font-weight:600;white-space:nowrap}
-td.n{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
+td.n,th.n{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
 td.name{min-width:160px;max-width:420px;overflow-wrap:anywhere}
 td.name small{color:var(--muted)}
 td.name .cmd{margin-top:2px;color:var(--muted)}
@@ -68,7 +73,8 @@ tr.stage[data-depth="1"] td.name{padding-left:24px}
 tr.stage[data-depth="2"] td.name{padding-left:40px}
 tr.stage[data-depth="3"] td.name{padding-left:56px}
 tr.stage:target{background:#fff8c5}
-.failure{border:1px solid var(--line);border-left:4px solid var(--bad);border-radius:6px;
+.failure{content-visibility:auto;contain-intrinsic-size:auto 300px;
+border:1px solid var(--line);border-left:4px solid var(--bad);border-radius:6px;
 padding:8px 10px;margin:0 0 10px}
 .failure p{margin:0 0 6px}
 .note{color:var(--muted);font-size:12px}
@@ -79,7 +85,8 @@ header,main,footer{padding:10px 12px}
 table.stages,table.stages tbody,table.stages tr,table.stages td{display:block;width:auto;
 min-width:0}
 table.stages thead{display:none}
-table.stages tr{border:1px solid var(--line);border-radius:6px;margin:0 0 8px;padding:4px 0}
+table.stages tr{border:1px solid var(--line);border-radius:6px;margin:0 0 8px;padding:4px 0;
+content-visibility:auto;contain-intrinsic-size:auto 200px}
 table.stages td{border:0;padding:2px 10px;text-align:left;max-width:none;min-width:0}
 table.stages td[data-label]::before{content:attr(data-label) ": ";color:var(--muted);
 font-size:12px}

@@ -117,7 +117,8 @@ def test_rendered_at_desktop_size(
         # Filtering by status (the page's own script) hides the other rows.
         loaded.page.click("#filters button[data-status=failed]")
         assert loaded.js(
-            "[...document.querySelectorAll('tr.stage')].filter(r => !r.hidden).map(r => r.id)"
+            "[...document.querySelectorAll('tr.stage')].filter(r => r.offsetHeight > 0)"
+            ".map(r => r.id)"
         ) == ["s-5"]
         loaded.page.screenshot(path=tmp_path / "desktop.png", full_page=True)
         assert loaded.requests == [path.as_uri()]
@@ -137,6 +138,13 @@ def test_readable_on_a_phone(sample_runs: SampleRuns, tmp_path: Path, browser: B
         )
         assert loaded.js("document.querySelectorAll('.tl .bar').length") == 5
         loaded.page.screenshot(path=tmp_path / "phone.png", full_page=True)
+        # The status filter hides cards too (rows are blocks here, not table rows).
+        loaded.page.click("#filters button[data-status=failed]")
+        shown = loaded.js(
+            "[...document.querySelectorAll('tr.stage')].filter(r => r.offsetHeight > 0)"
+            ".map(r => r.id)"
+        )
+        assert shown == ["s-5"]
         assert loaded.console_errors == []
     assert (tmp_path / "phone.png").read_bytes().startswith(PNG_MAGIC)
 
