@@ -30,7 +30,13 @@ from codex_orchestrator.model.records import (
     RunStatus,
     StageKind,
 )
-from codex_orchestrator.model.settings import DEFAULT_MASK_ENV, SecretsSettings, StoreSettings
+from codex_orchestrator.model.settings import (
+    DEFAULT_MASK_ENV,
+    PipelineStore,
+    SecretsSettings,
+    StoreSettings,
+    StoreWhen,
+)
 from codex_orchestrator.model.times import format_iso, now_iso, parse_iso
 
 __all__ = [
@@ -47,6 +53,7 @@ __all__ = [
     "Config",
     "ErrorReason",
     "Pipeline",
+    "PipelineStore",
     "ReportFormat",
     "Resources",
     "ResumeEvent",
@@ -56,6 +63,7 @@ __all__ = [
     "Stage",
     "StageKind",
     "StoreSettings",
+    "StoreWhen",
     "SubpipelineStage",
     "format_iso",
     "now_iso",
