@@ -18,6 +18,15 @@ import orjson
 
 from codex_orchestrator.config_artifacts import read_artifact_globs, read_artifact_settings
 from codex_orchestrator.config_fields import FieldReader, json_type, key_path
+from codex_orchestrator.config_graph import (
+    GRAPH_STAGE_KEYS,
+    GraphStage,
+    check_graph,
+    graph_fields,
+    graph_keys_of,
+    read_graph_keys,
+    read_jobs,
+)
 from codex_orchestrator.config_store import read_secrets, read_store
 from codex_orchestrator.diagnostics import DIAGNOSTICS_ID, diagnostics_pipeline
 from codex_orchestrator.errors import ConfigError
@@ -29,7 +38,7 @@ CONFIG_ENV = "CODEX_ORCHESTRATOR_REPO_CONFIG_PATH"
 _TOP_KEYS = frozenset(
     {"$schema", "defaultPipeline", "stageSets", "pipelines", "store", "secrets", "artifacts"}
 )
-_PIPELINE_KEYS = frozenset({"id", "title", "description", "guardrailsRequired", "stages"})
+_PIPELINE_KEYS = frozenset({"id", "title", "description", "guardrailsRequired", "stages", "jobs"})
 _STAGE_KEYS: Mapping[str, frozenset[str]] = {
     "command": frozenset(
         {
@@ -43,9 +52,10 @@ _STAGE_KEYS: Mapping[str, frozenset[str]] = {
             "summaryHint",
             "timeoutMs",
             "artifacts",
+            *GRAPH_STAGE_KEYS,
         }
     ),
-    "subpipeline": frozenset({"kind", "id", "title", "pipeline", "optional"}),
+    "subpipeline": frozenset({"kind", "id", "title", "pipeline", "optional", "needs", "if"}),
     "stage-set": frozenset({"kind", "ref"}),
 }
 
@@ -214,12 +224,14 @@ class _Loader(FieldReader):
         if not entries:
             raise self.error(stages_where, "a pipeline needs at least one stage")
         self.check_unique_ids(entries, pipeline_id)
+        self.check_graph(pipeline_id, entries)
         pipeline = Pipeline(
             id=pipeline_id,
             title=title,
             description=description,
             guardrails_required=guardrails_required,
             stages=tuple(entry.stage for entry in entries),
+            jobs=read_jobs(self, obj, where),
         )
         return pipeline, entries
 
@@ -247,8 +259,14 @@ class _Loader(FieldReader):
         if kind == "subpipeline":
             target = self.required_text(obj, where, "pipeline")
             optional = self.flag(obj, where, "optional") or False
+            keys = read_graph_keys(self, obj, where)
             stage: Stage = SubpipelineStage(
-                id=stage_id, title=title, pipeline=target, optional=optional
+                id=stage_id,
+                title=title,
+                pipeline=target,
+                optional=optional,
+                needs=keys.needs,
+                condition=keys.condition,
             )
             return _Entry(stage, where)
         stage = CommandStage(
@@ -261,6 +279,7 @@ class _Loader(FieldReader):
             summary_hint=self.text(obj, where, "summaryHint", required=False, allow_empty=True),
             timeout_ms=self.timeout(obj, where),
             artifacts=read_artifact_globs(self, obj, where),
+            **graph_fields(read_graph_keys(self, obj, where)),
         )
         return _Entry(stage, where)
 
@@ -290,6 +309,20 @@ class _Loader(FieldReader):
         if not self.raw_sets:
             return "no stageSets are defined"
         return "known: " + ", ".join(self.raw_sets)
+
+    def check_graph(self, pipeline_id: str, entries: list[_Entry]) -> None:
+        stages = [
+            GraphStage(
+                e.stage.id,
+                f"{e.where} (included by {e.via})" if e.via else e.where,
+                graph_keys_of(e.stage),
+            )
+            for e in entries
+        ]
+        producers = {name: s.id for s in stages for name in s.keys.produces}
+        check_graph(
+            self, pipeline_id, stages, producers=producers, provided=lambda _: False, gates={}
+        )
 
     def check_unique_ids(self, entries: list[_Entry], pipeline_id: str) -> None:
         first_seen: dict[str, str] = {}

@@ -70,7 +70,9 @@ def finalize(ctx: RunContext, pipeline: Pipeline) -> RunResult:
         status = RunStatus.FAILED
         first = failed[0] if failed else unfinished[0]
         stage = pipeline.stages[first.index - 1]
-        if isinstance(stage, SubpipelineStage):
+        if not failed and first.blocked_by:
+            detail = f"stage:{first.id}:blocked"
+        elif isinstance(stage, SubpipelineStage):
             detail = f"subpipeline:{stage.pipeline}:failed"
             lines.append(f"Sub-pipeline '{stage.pipeline}' failed.")
         else:
@@ -79,6 +81,11 @@ def finalize(ctx: RunContext, pipeline: Pipeline) -> RunResult:
                 lines.append(f"Stage '{first.title}' failed with exit code {first.exit_code}.")
             else:
                 lines.append(f"Stage '{first.title}' failed: {first.summary or 'not finished'}.")
+        lines.extend(
+            f"Stage '{c.title}' blocked by {', '.join(c.blocked_by)}; resume runs it."
+            for c in unfinished
+            if c.blocked_by
+        )
     else:
         status, detail = RunStatus.SUCCEEDED, None
     counts = guardrails.count_guardrails(commands)
