@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from codex_orchestrator.artifacts.registry import load_gates, load_registry
 from codex_orchestrator.config_artifacts import read_artifact_globs, read_artifact_settings
 from codex_orchestrator.config_fields import FieldReader, json_type, key_path
 from codex_orchestrator.config_graph import (
@@ -26,17 +27,29 @@ from codex_orchestrator.config_graph import (
     graph_keys_of,
     read_graph_keys,
     read_jobs,
+    with_registry,
 )
 from codex_orchestrator.config_store import read_secrets, read_store
 from codex_orchestrator.diagnostics import DIAGNOSTICS_ID, diagnostics_pipeline
 from codex_orchestrator.errors import ConfigError
 from codex_orchestrator.model import CommandStage, Config, Pipeline, Stage, SubpipelineStage
+from codex_orchestrator.model.registry import Gate, Registry
 
 DEFAULT_CONFIG_NAME = "codex.orchestrator.json"
 CONFIG_ENV = "CODEX_ORCHESTRATOR_REPO_CONFIG_PATH"
 
 _TOP_KEYS = frozenset(
-    {"$schema", "defaultPipeline", "stageSets", "pipelines", "store", "secrets", "artifacts"}
+    {
+        "$schema",
+        "defaultPipeline",
+        "stageSets",
+        "pipelines",
+        "store",
+        "secrets",
+        "artifacts",
+        "registry",
+        "gates",
+    }
 )
 _PIPELINE_KEYS = frozenset({"id", "title", "description", "guardrailsRequired", "stages", "jobs"})
 _STAGE_KEYS: Mapping[str, frozenset[str]] = {
@@ -162,6 +175,8 @@ class _Loader(FieldReader):
         super().__init__(display)
         self.root = root
         self.raw_sets: dict[str, list[_Ref | _Entry]] = {}
+        self.registry: Registry | None = None
+        self.gates: tuple[Gate, ...] = ()
         self.expanded_sets: dict[str, list[_Entry]] = {}
 
     def load(self, document: Any) -> Config:
@@ -172,6 +187,8 @@ class _Loader(FieldReader):
         self.warn_unknown(document, "", _TOP_KEYS)
         store = read_store(self, document)
         secrets = read_secrets(self, document)
+        self.registry = load_registry(self, document.get("registry"), self.root)
+        self.gates = load_gates(self, document.get("gates"), self.registry)
         default = self.text(document, "", "defaultPipeline", required=False)
         sets = self.typed(document, "", "stageSets", dict, required=False) or {}
         for name, entries in sets.items():
@@ -204,6 +221,8 @@ class _Loader(FieldReader):
             store=store,
             secrets=secrets,
             artifacts=read_artifact_settings(self, document),
+            registry=self.registry,
+            gates=self.gates,
         )
 
     def pipeline(
@@ -220,7 +239,10 @@ class _Loader(FieldReader):
         description = self.text(obj, where, "description", required=False)
         guardrails_required = self.flag(obj, where, "guardrailsRequired")
         stages_where = key_path(where, "stages")
-        entries = self.expand(self.stage_list(obj.get("stages"), stages_where), None)
+        entries = [
+            _Entry(with_registry(e.stage, self.registry), e.where, e.via)
+            for e in self.expand(self.stage_list(obj.get("stages"), stages_where), None)
+        ]
         if not entries:
             raise self.error(stages_where, "a pipeline needs at least one stage")
         self.check_unique_ids(entries, pipeline_id)
@@ -320,8 +342,19 @@ class _Loader(FieldReader):
             for e in entries
         ]
         producers = {name: s.id for s in stages for name in s.keys.produces}
+        registry = self.registry
+
+        def provided(name: str) -> bool:
+            spec = registry.find(name) if registry else None
+            return spec is not None and (self.root / spec.path).exists()
+
         check_graph(
-            self, pipeline_id, stages, producers=producers, provided=lambda _: False, gates={}
+            self,
+            pipeline_id,
+            stages,
+            producers=producers,
+            provided=provided,
+            gates={g.id: g.artifact for g in self.gates},
         )
 
     def check_unique_ids(self, entries: list[_Entry], pipeline_id: str) -> None:

@@ -8,6 +8,7 @@ produced by a stage or provided as a file. Errors name the file and the key path
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,7 @@ from codex_orchestrator.model.pipeline import (
     IF_SUCCESS,
     Stage,
 )
+from codex_orchestrator.model.registry import Registry
 
 SUCCESS = IF_SUCCESS
 CONDITIONS = (IF_SUCCESS, IF_ALWAYS, IF_FAILURE)
@@ -67,6 +69,22 @@ def graph_fields(keys: GraphKeys) -> dict[str, Any]:
 def graph_keys_of(stage: Stage) -> GraphKeys:
     """The graph keys a parsed stage carries."""
     return GraphKeys(stage.needs, stage.condition, stage.produces, stage.consumes)
+
+
+def with_registry(stage: Stage, registry: Registry | None) -> Stage:
+    """The stage with the registry's word added: what it produces and (by name) consumes."""
+    if registry is None:
+        return stage
+    produces = [*stage.produces]
+    consumes = [*stage.consumes]
+    for spec in registry.artifacts.values():
+        if spec.producer == stage.id and spec.name not in produces:
+            produces.append(spec.name)
+        elif spec.consumed_by(stage.id) and spec.name not in consumes:
+            consumes.append(spec.name)
+    if (tuple(produces), tuple(consumes)) == (stage.produces, stage.consumes):
+        return stage
+    return dataclasses.replace(stage, produces=tuple(produces), consumes=tuple(consumes))
 
 
 def names(reader: FieldReader, obj: Mapping[str, Any], where: str, key: str) -> tuple[str, ...]:

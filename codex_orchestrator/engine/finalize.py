@@ -12,6 +12,7 @@ import dataclasses
 import sys
 
 from codex_orchestrator.engine import guardrails
+from codex_orchestrator.engine.artifact_watch import HALT_PREFIX, gate_summary_lines
 from codex_orchestrator.engine.context import RunContext
 from codex_orchestrator.engine.keeping import apply_retention_after, collect_run_end
 from codex_orchestrator.engine.result import RunResult
@@ -63,7 +64,11 @@ def finalize(ctx: RunContext, pipeline: Pipeline) -> RunResult:
     failed = [c for c in commands if c.status is CommandStatus.FAILED]
     unfinished = [c for c in commands if c.status in (CommandStatus.PENDING, CommandStatus.RUNNING)]
     lines: list[str] = []
-    if cancel.requested and (failed or unfinished):
+    halted = (cancel.signal_name or "").startswith(HALT_PREFIX)
+    if halted:
+        status, detail = RunStatus.FAILED, cancel.signal_name
+        lines.append(f"Run halted by {cancel.signal_name}.")
+    elif cancel.requested and (failed or unfinished):
         status, detail = RunStatus.CANCELLED, CANCELLED_DETAIL
         lines.append(f"Run cancelled by {cancel.signal_name}.")
     elif failed or unfinished:
@@ -88,6 +93,7 @@ def finalize(ctx: RunContext, pipeline: Pipeline) -> RunResult:
         )
     else:
         status, detail = RunStatus.SUCCEEDED, None
+    lines.extend(gate_summary_lines(dict(manifest.extra)))
     counts = guardrails.count_guardrails(commands)
     lines.extend(guardrails.guardrail_lines(counts, pipeline.requires_guardrails))
     total = Resources()

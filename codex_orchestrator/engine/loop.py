@@ -15,6 +15,7 @@ import queue
 import threading
 from collections.abc import Callable
 
+from codex_orchestrator.engine.artifact_watch import ArtifactWatch
 from codex_orchestrator.engine.context import RunContext
 from codex_orchestrator.engine.executor import CommandOutcome
 from codex_orchestrator.engine.graph import stage_graph
@@ -65,6 +66,7 @@ class StageLoop:
         )
         self.jobs = max(1, settings.jobs or pipeline.jobs or os.cpu_count() or 1)
         self.recorded_blocked: set[str] = set()
+        self.watch = ArtifactWatch(ctx, pipeline, self.scheduler)
         self.running: dict[str, tuple[CommandJob, threading.Thread]] = {}
         self.done: queue.Queue[_Done] = queue.Queue()
 
@@ -72,6 +74,7 @@ class StageLoop:
         """Run until nothing more can start and nothing runs."""
         cancel = self.ctx.settings.cancel
         try:
+            self.watch.start()
             while True:
                 if cancel.requested:
                     self.scheduler.stop()
@@ -176,6 +179,7 @@ class StageLoop:
 
     def _finish(self, record: CommandRecord) -> None:
         ctx = self.ctx
+        record = self.watch.after_stage(record)
         # Not forced: the next stage's start (or finalize) writes it within
         # microseconds, so each stage costs one fsync'd write, not two.
         ctx.update(ctx.manifest.with_command(record))

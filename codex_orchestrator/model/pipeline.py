@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from codex_orchestrator.model.artifacts import ArtifactSettings
 from codex_orchestrator.model.records import StageKind
+from codex_orchestrator.model.registry import Gate, Registry
 from codex_orchestrator.model.settings import SecretsSettings, StoreSettings
 
 GUARDRAIL_MARKER = "spec-guard"
@@ -117,3 +118,5 @@ class Config:
     store: StoreSettings = field(default_factory=StoreSettings)
     secrets: SecretsSettings = field(default_factory=SecretsSettings)
     artifacts: ArtifactSettings = field(default_factory=ArtifactSettings)
+    registry: Registry | None = None
+    gates: tuple[Gate, ...] = ()

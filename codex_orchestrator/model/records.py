@@ -50,6 +50,7 @@ class ErrorReason(enum.StrEnum):
     COMMAND_ALLOW_FAILURE = "command-allow-failure"
     SPAWN_ERROR = "spawn-error"
     CANCELLED = "cancelled"
+    ARTIFACT_INVALID = "artifact-invalid"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
