@@ -220,7 +220,7 @@ class _Loader(FieldReader):
             warnings=tuple(self.warnings),
             store=store,
             secrets=secrets,
-            artifacts=read_artifact_settings(self, document),
+            artifacts=read_artifact_settings(self, document, self.root),
             registry=self.registry,
             gates=self.gates,
         )
