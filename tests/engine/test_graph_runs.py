@@ -362,3 +362,27 @@ def test_plan_shows_needs_and_levels(tmp_path: Path) -> None:
     text = run_cli_subprocess(tmp_path, "plan")
     assert "level 3, needs security database" in text.stdout
     assert "if always" in text.stdout
+
+
+def test_plan_draws_the_graph_as_dot_and_mermaid(tmp_path: Path) -> None:
+    """Needs are edges; the artifacts that flow along them label them."""
+    write_config(
+        tmp_path,
+        pipeline(
+            "p",
+            command("design", "true", produces=["system_design"]),
+            command("security", "true", consumes=["system_design"], needs=[]),
+            command("cleanup", "true", needs=["security"], **{"if": "always"}),
+        ),
+    )
+    dot = run_cli_subprocess(tmp_path, "plan", "--format", "dot")
+    assert dot.returncode == 0, dot.stderr
+    assert dot.stdout.startswith('digraph "p" {')
+    assert '"design" -> "security" [label="system_design"];' in dot.stdout
+    assert '"security" -> "cleanup";' in dot.stdout
+    assert '"cleanup" [label="cleanup\\nif always"];' in dot.stdout
+    mermaid = run_cli_subprocess(tmp_path, "plan", "--format", "mermaid")
+    assert mermaid.returncode == 0, mermaid.stderr
+    assert mermaid.stdout.splitlines()[0] == "flowchart LR"
+    assert '  s1 -->|"system_design"| s2' in mermaid.stdout.splitlines()
+    assert "  s2 --> s3" in mermaid.stdout.splitlines()
