@@ -77,6 +77,8 @@ def test_a_diamond_runs_its_branches_side_by_side(tmp_path: Path) -> None:
     assert starts["backend"] > max(ends[2], ends[3])
     assert starts["security"] > ends[1]
     assert starts["database"] < ends[2]  # both branches started before either ended
+    assert "[3/4] database: " in result.stderr
+    assert "(running: security)" in result.stderr
 
 
 def test_jobs_one_runs_one_stage_at_a_time(tmp_path: Path) -> None:
