@@ -204,3 +204,58 @@ def test_resume_after_fixing_the_artifact_runs_the_blocked_stage(tmp_path: Path)
     assert resumed.returncode == 0, resumed.stderr
     assert records(run)["deploy"]["status"] == "succeeded"
     assert run.manifest()["gates"][0]["fired"] is False
+
+
+SEED = Path(__file__).with_name("seed_registry.yml")
+
+
+def test_a_run_with_the_seed_registry_file_as_written(tmp_path: Path) -> None:
+    """Stage ids named like the seed's agents: the registry orders and checks them."""
+    (tmp_path / ".agent-artifacts").mkdir()
+    (tmp_path / ".agent-artifacts" / "registry.yml").write_bytes(SEED.read_bytes())
+    write = "mkdir -p artifacts; printf '%s\\n' '{1}' > artifacts/{0}"
+    stages = [
+        ("system-architecture-lead", write.format("system-design.yml", "services: [api]")),
+        ("security", write.format("security-requirements.yml", "authentication: jwt")),
+        (
+            "database-architect",
+            write.format("database-schema.sql", "CREATE TABLE customers (id INT);"),
+        ),
+    ]
+    document = {
+        "pipelines": [
+            {
+                "id": "seed",
+                "title": "Seed",
+                "stages": [
+                    {"kind": "command", "id": sid, "title": sid, "command": cmd}
+                    for sid, cmd in stages
+                ],
+            }
+        ]
+    }
+    (tmp_path / "codex.orchestrator.json").write_text(json.dumps(document))
+    # The registry makes system-architecture-lead a consumer of performance_metrics,
+    # whose producer is not in this pipeline: an input, which must exist.
+    missing = run_cli_subprocess(tmp_path, "start", "seed")
+    assert missing.returncode == 2
+    assert 'artifact "performance_metrics" is produced by no stage' in missing.stderr
+    (tmp_path / "artifacts").mkdir()
+    (tmp_path / "artifacts" / "performance-metrics.json").write_text('{"api": {}}')
+    result, _document_out, run = start_json(tmp_path, "seed")
+    assert result.returncode == 0, result.stderr
+    manifest = run.manifest()
+    validate_manifest(manifest)
+    by_name = {a["name"]: a for a in manifest["artifacts"]}
+    assert set(by_name) == {
+        "system_design",
+        "security_requirements",
+        "database_schema",
+        "performance_metrics",
+    }
+    assert {a["status"] for a in by_name.values()} == {"valid"}
+    assert by_name["database_schema"]["producer"] == "database-architect"
+    plan = run_cli_subprocess(tmp_path, "plan", "seed", "--format", "json")
+    needs = {s["id"]: s["needs"] for s in json.loads(plan.stdout)["stages"]}
+    # database-architect consumes the security requirements (the registry says so).
+    assert needs["database-architect"] == ["security", "system-architecture-lead"]
