@@ -29,7 +29,7 @@ from codex_orchestrator.config_graph import (
     read_jobs,
     with_registry,
 )
-from codex_orchestrator.config_store import read_secrets, read_store
+from codex_orchestrator.config_store import read_pipeline_store, read_secrets, read_store
 from codex_orchestrator.diagnostics import DIAGNOSTICS_ID, diagnostics_pipeline
 from codex_orchestrator.errors import ConfigError
 from codex_orchestrator.model import CommandStage, Config, Pipeline, Stage, SubpipelineStage
@@ -51,7 +51,9 @@ _TOP_KEYS = frozenset(
         "gates",
     }
 )
-_PIPELINE_KEYS = frozenset({"id", "title", "description", "guardrailsRequired", "stages", "jobs"})
+_PIPELINE_KEYS = frozenset(
+    {"id", "title", "description", "guardrailsRequired", "stages", "jobs", "store"}
+)
 _STAGE_KEYS: Mapping[str, frozenset[str]] = {
     "command": frozenset(
         {
@@ -254,6 +256,7 @@ class _Loader(FieldReader):
             guardrails_required=guardrails_required,
             stages=tuple(entry.stage for entry in entries),
             jobs=read_jobs(self, obj, where),
+            store=read_pipeline_store(self, obj, where),
         )
         return pipeline, entries
 

@@ -194,4 +194,5 @@ def pipeline_for_resume(
         stages=tuple(stages),
         guardrails_required=manifest.guardrails_required,
         jobs=current.jobs if current else None,
+        store=current.store if current else None,
     )

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from codex_orchestrator.model.artifacts import ArtifactSettings
 from codex_orchestrator.model.records import StageKind
 from codex_orchestrator.model.registry import Gate, Registry
-from codex_orchestrator.model.settings import SecretsSettings, StoreSettings
+from codex_orchestrator.model.settings import PipelineStore, SecretsSettings, StoreSettings
 
 GUARDRAIL_MARKER = "spec-guard"
 # A stage's ``if``: when it runs, given how the stages it needs ended.
@@ -93,6 +93,7 @@ class Pipeline:
     description: str | None = None
     guardrails_required: bool | None = None
     jobs: int | None = None
+    store: PipelineStore | None = None
 
     @property
     def is_graph(self) -> bool:
