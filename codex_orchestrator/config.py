@@ -49,6 +49,7 @@ _TOP_KEYS = frozenset(
         "artifacts",
         "registry",
         "gates",
+        "reports",
     }
 )
 _PIPELINE_KEYS = frozenset(
@@ -192,6 +193,7 @@ class _Loader(FieldReader):
         self.registry = load_registry(self, document.get("registry"), self.root)
         self.gates = load_gates(self, document.get("gates"), self.registry)
         default = self.text(document, "", "defaultPipeline", required=False)
+        reports = self.report_formats(document, "reports")
         sets = self.typed(document, "", "stageSets", dict, required=False) or {}
         for name, entries in sets.items():
             self.raw_sets[name] = self.stage_list(
@@ -225,6 +227,7 @@ class _Loader(FieldReader):
             artifacts=read_artifact_settings(self, document, self.root),
             registry=self.registry,
             gates=self.gates,
+            reports=reports,
         )
 
     def pipeline(

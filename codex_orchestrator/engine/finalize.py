@@ -58,11 +58,10 @@ def record_abort(ctx: RunContext, detail: str) -> None:
         ctx.update(ctx.manifest.replace(metrics_recorded=True), force=True)
 
 
-def finalize(ctx: RunContext, pipeline: Pipeline) -> RunResult:
-    """Decide the final status, write the summary, the last events and the metrics line."""
-    manifest = ctx.manifest
+def _decide(ctx: RunContext, pipeline: Pipeline) -> tuple[RunStatus, str | None, list[str]]:
+    """The run's final status, its detail, and the first summary lines."""
     cancel = ctx.settings.cancel
-    commands = manifest.commands
+    commands = ctx.manifest.commands
     failed = [c for c in commands if c.status is CommandStatus.FAILED]
     unfinished = [c for c in commands if c.status in (CommandStatus.PENDING, CommandStatus.RUNNING)]
     lines: list[str] = []
@@ -95,6 +94,14 @@ def finalize(ctx: RunContext, pipeline: Pipeline) -> RunResult:
         )
     else:
         status, detail = RunStatus.SUCCEEDED, None
+    return status, detail, lines
+
+
+def finalize(ctx: RunContext, pipeline: Pipeline) -> RunResult:
+    """Decide the final status, write the summary, the last events and the metrics line."""
+    manifest = ctx.manifest
+    commands = manifest.commands
+    status, detail, lines = _decide(ctx, pipeline)
     lines.extend(gate_summary_lines(dict(manifest.extra)))
     counts = guardrails.count_guardrails(commands)
     lines.extend(guardrails.guardrail_lines(counts, pipeline.requires_guardrails))
@@ -125,4 +132,8 @@ def finalize(ctx: RunContext, pipeline: Pipeline) -> RunResult:
     warnings += apply_retention_after(ctx)
     for warning in warnings:
         sys.stderr.write(f"codex-orchestrator: warning: {warning}\n")
+    if ctx.parent is None:  # a child run is part of its parent's reports
+        from codex_orchestrator.report.after_run import write_run_reports
+
+        write_run_reports(ctx.settings.layout, ctx.paths, ctx.settings.config.reports)
     return RunResult(manifest=ctx.manifest, paths=ctx.paths)

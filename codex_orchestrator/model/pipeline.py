@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from codex_orchestrator.model.artifacts import ArtifactSettings
-from codex_orchestrator.model.records import StageKind
+from codex_orchestrator.model.records import ReportFormat, StageKind
 from codex_orchestrator.model.registry import Gate, Registry
 from codex_orchestrator.model.settings import PipelineStore, SecretsSettings, StoreSettings
 
@@ -121,3 +121,5 @@ class Config:
     artifacts: ArtifactSettings = field(default_factory=ArtifactSettings)
     registry: Registry | None = None
     gates: tuple[Gate, ...] = ()
+    # Written beside the manifest at the end of every run (config ``reports``).
+    reports: tuple[ReportFormat, ...] = ()
