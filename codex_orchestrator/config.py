@@ -16,12 +16,24 @@ from typing import Any
 
 import orjson
 
+from codex_orchestrator.artifacts.registry import load_gates, load_registry
 from codex_orchestrator.config_artifacts import read_artifact_globs, read_artifact_settings
 from codex_orchestrator.config_fields import FieldReader, json_type, key_path
+from codex_orchestrator.config_graph import (
+    GRAPH_STAGE_KEYS,
+    GraphStage,
+    check_graph,
+    graph_fields,
+    graph_keys_of,
+    read_graph_keys,
+    read_jobs,
+    with_registry,
+)
 from codex_orchestrator.config_store import read_pipeline_store, read_secrets, read_store
 from codex_orchestrator.diagnostics import DIAGNOSTICS_ID, diagnostics_pipeline
 from codex_orchestrator.errors import ConfigError
 from codex_orchestrator.model import CommandStage, Config, Pipeline, Stage, SubpipelineStage
+from codex_orchestrator.model.registry import Gate, Registry
 
 DEFAULT_CONFIG_NAME = "codex.orchestrator.json"
 CONFIG_ENV = "CODEX_ORCHESTRATOR_REPO_CONFIG_PATH"
@@ -35,10 +47,14 @@ _TOP_KEYS = frozenset(
         "store",
         "secrets",
         "artifacts",
+        "registry",
+        "gates",
         "reports",
     }
 )
-_PIPELINE_KEYS = frozenset({"id", "title", "description", "guardrailsRequired", "stages", "store"})
+_PIPELINE_KEYS = frozenset(
+    {"id", "title", "description", "guardrailsRequired", "stages", "jobs", "store"}
+)
 _STAGE_KEYS: Mapping[str, frozenset[str]] = {
     "command": frozenset(
         {
@@ -52,9 +68,10 @@ _STAGE_KEYS: Mapping[str, frozenset[str]] = {
             "summaryHint",
             "timeoutMs",
             "artifacts",
+            *GRAPH_STAGE_KEYS,
         }
     ),
-    "subpipeline": frozenset({"kind", "id", "title", "pipeline", "optional"}),
+    "subpipeline": frozenset({"kind", "id", "title", "pipeline", "optional", "needs", "if"}),
     "stage-set": frozenset({"kind", "ref"}),
 }
 
@@ -161,6 +178,8 @@ class _Loader(FieldReader):
         super().__init__(display)
         self.root = root
         self.raw_sets: dict[str, list[_Ref | _Entry]] = {}
+        self.registry: Registry | None = None
+        self.gates: tuple[Gate, ...] = ()
         self.expanded_sets: dict[str, list[_Entry]] = {}
 
     def load(self, document: Any) -> Config:
@@ -171,6 +190,8 @@ class _Loader(FieldReader):
         self.warn_unknown(document, "", _TOP_KEYS)
         store = read_store(self, document)
         secrets = read_secrets(self, document)
+        self.registry = load_registry(self, document.get("registry"), self.root)
+        self.gates = load_gates(self, document.get("gates"), self.registry)
         default = self.text(document, "", "defaultPipeline", required=False)
         reports = self.report_formats(document, "reports")
         sets = self.typed(document, "", "stageSets", dict, required=False) or {}
@@ -204,6 +225,8 @@ class _Loader(FieldReader):
             store=store,
             secrets=secrets,
             artifacts=read_artifact_settings(self, document, self.root),
+            registry=self.registry,
+            gates=self.gates,
             reports=reports,
         )
 
@@ -221,16 +244,21 @@ class _Loader(FieldReader):
         description = self.text(obj, where, "description", required=False)
         guardrails_required = self.flag(obj, where, "guardrailsRequired")
         stages_where = key_path(where, "stages")
-        entries = self.expand(self.stage_list(obj.get("stages"), stages_where), None)
+        entries = [
+            _Entry(with_registry(e.stage, self.registry), e.where, e.via)
+            for e in self.expand(self.stage_list(obj.get("stages"), stages_where), None)
+        ]
         if not entries:
             raise self.error(stages_where, "a pipeline needs at least one stage")
         self.check_unique_ids(entries, pipeline_id)
+        self.check_graph(pipeline_id, entries)
         pipeline = Pipeline(
             id=pipeline_id,
             title=title,
             description=description,
             guardrails_required=guardrails_required,
             stages=tuple(entry.stage for entry in entries),
+            jobs=read_jobs(self, obj, where),
             store=read_pipeline_store(self, obj, where),
         )
         return pipeline, entries
@@ -259,8 +287,14 @@ class _Loader(FieldReader):
         if kind == "subpipeline":
             target = self.required_text(obj, where, "pipeline")
             optional = self.flag(obj, where, "optional") or False
+            keys = read_graph_keys(self, obj, where)
             stage: Stage = SubpipelineStage(
-                id=stage_id, title=title, pipeline=target, optional=optional
+                id=stage_id,
+                title=title,
+                pipeline=target,
+                optional=optional,
+                needs=keys.needs,
+                condition=keys.condition,
             )
             return _Entry(stage, where)
         stage = CommandStage(
@@ -273,6 +307,7 @@ class _Loader(FieldReader):
             summary_hint=self.text(obj, where, "summaryHint", required=False, allow_empty=True),
             timeout_ms=self.timeout(obj, where),
             artifacts=read_artifact_globs(self, obj, where),
+            **graph_fields(read_graph_keys(self, obj, where)),
         )
         return _Entry(stage, where)
 
@@ -302,6 +337,31 @@ class _Loader(FieldReader):
         if not self.raw_sets:
             return "no stageSets are defined"
         return "known: " + ", ".join(self.raw_sets)
+
+    def check_graph(self, pipeline_id: str, entries: list[_Entry]) -> None:
+        stages = [
+            GraphStage(
+                e.stage.id,
+                f"{e.where} (included by {e.via})" if e.via else e.where,
+                graph_keys_of(e.stage),
+            )
+            for e in entries
+        ]
+        producers = {name: s.id for s in stages for name in s.keys.produces}
+        registry = self.registry
+
+        def provided(name: str) -> bool:
+            spec = registry.find(name) if registry else None
+            return spec is not None and (self.root / spec.path).exists()
+
+        check_graph(
+            self,
+            pipeline_id,
+            stages,
+            producers=producers,
+            provided=provided,
+            gates={g.id: g.artifact for g in self.gates},
+        )
 
     def check_unique_ids(self, entries: list[_Entry], pipeline_id: str) -> None:
         first_seen: dict[str, str] = {}

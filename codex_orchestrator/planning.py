@@ -5,6 +5,7 @@ Nothing is run and nothing is written: the plan is what ``start`` would do.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,12 @@ class PlannedStage:
     pipeline: str | None = None
     optional: bool | None = None
     stages: tuple[PlannedStage, ...] | None = None
+    needs: tuple[str, ...] = ()
+    condition: str = "success"
+    level: int = 1
+    produces: tuple[str, ...] = ()
+    consumes: tuple[str, ...] = ()
+    in_graph: bool = False  # its pipeline is a graph (the text view shows needs then)
 
     def to_dict(self) -> dict[str, Any]:
         """As ``plan --format json`` prints it."""
@@ -62,6 +69,11 @@ class PlannedStage:
             "pipeline": self.pipeline,
             "optional": self.optional,
             "stages": None if self.stages is None else [s.to_dict() for s in self.stages],
+            "needs": list(self.needs),
+            "if": self.condition,
+            "level": self.level,
+            "produces": list(self.produces),
+            "consumes": list(self.consumes),
         }
 
 
@@ -113,9 +125,35 @@ def build_plan(config: Config, pipeline: Pipeline) -> Plan:
     )
 
 
+def stage_levels(needs: Mapping[str, tuple[str, ...]]) -> dict[str, int]:
+    """Each stage's level: 1 without needs, else one more than its deepest need."""
+    levels: dict[str, int] = {}
+
+    def level(stage_id: str) -> int:
+        if stage_id not in levels:
+            levels[stage_id] = 1 + max((level(n) for n in needs.get(stage_id, ())), default=0)
+        return levels[stage_id]
+
+    for stage_id in needs:
+        level(stage_id)
+    return levels
+
+
 def _plan_stages(config: Config, pipeline: Pipeline) -> tuple[PlannedStage, ...]:
+    from codex_orchestrator.engine.graph import stage_graph
+
+    needs = stage_graph(pipeline).needs()
+    levels = stage_levels(needs)
     planned: list[PlannedStage] = []
     for index, stage in enumerate(pipeline.stages, start=1):
+        graph_fields: dict[str, Any] = {
+            "needs": needs[stage.id],
+            "condition": stage.condition,
+            "level": levels[stage.id],
+            "produces": stage.produces,
+            "consumes": stage.consumes,
+            "in_graph": pipeline.is_graph,
+        }
         if isinstance(stage, CommandStage):
             planned.append(
                 PlannedStage(
@@ -132,6 +170,7 @@ def _plan_stages(config: Config, pipeline: Pipeline) -> tuple[PlannedStage, ...]
                     timeout_ms=stage.timeout_ms,
                     summary_hint=stage.summary_hint,
                     skip_reason=stage.skip_reason,
+                    **graph_fields,
                 )
             )
             continue
@@ -146,6 +185,7 @@ def _plan_stages(config: Config, pipeline: Pipeline) -> tuple[PlannedStage, ...]
                 pipeline=stage.pipeline,
                 optional=stage.optional,
                 stages=_plan_stages(config, child),
+                **graph_fields,
             )
         )
     return tuple(planned)

@@ -182,7 +182,8 @@ def test_shared_command_field_has_the_typescript_type(schema: dict[str, Any], fi
 def test_schema_describes_every_field_the_model_writes(schema: dict[str, Any]) -> None:
     """Top-level properties and ``required`` are exactly the keys ``to_dict`` writes."""
     written = set(sample_manifest().to_dict())
-    assert set(schema["properties"]) == written
+    # Runs with an artifact registry or gates also record these (LAYERS.md section 1).
+    assert set(schema["properties"]) == written | {"artifacts", "gates"}
     assert set(schema["required"]) == written
     assert schema["additionalProperties"] is True
 
@@ -191,7 +192,10 @@ def test_command_items_describe_every_field_the_model_writes(schema: dict[str, A
     """``commands[]`` items list exactly the keys a record writes, and nothing else is allowed."""
     item = _item_schema(schema, "commands")
     written = set(CommandRecord(index=1, id="a", title="A", command=None).to_dict())
-    assert set(item["properties"]) == written
+    # Records of graph runs also write needs and blocked_by.
+    graph = set(CommandRecord(index=1, id="a", title="A", command=None, needs=()).to_dict())
+    assert graph - written == {"needs", "blocked_by"}
+    assert set(item["properties"]) == graph
     assert set(item["required"]) == set(TS_COMMAND_FIELDS)
     assert item["additionalProperties"] is False
 

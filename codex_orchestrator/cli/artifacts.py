@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from codex_orchestrator.cli import artifacts_cmds, artifacts_live
+from codex_orchestrator.cli import artifacts_check, artifacts_cmds, artifacts_live
 
 artifacts_app = typer.Typer(
     help="Kept, collected, live and sealed artifacts of runs.",
@@ -12,6 +12,7 @@ artifacts_app = typer.Typer(
     rich_markup_mode=None,
 )
 artifacts_cmds.register(artifacts_app)
+artifacts_check.register(artifacts_app)
 artifacts_live.register(artifacts_app)
 
 

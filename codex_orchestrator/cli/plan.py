@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import sys
 from typing import Annotated
 
@@ -9,12 +10,29 @@ import typer
 
 from codex_orchestrator.cli.common import (
     ConfigOption,
-    FormatOption,
-    OutputFormat,
     repo_root,
     run_core,
 )
 from codex_orchestrator.errors import ExitCode
+
+
+class PlanFormat(enum.StrEnum):
+    """How ``plan`` prints: a table, one JSON document, or a graph drawing."""
+
+    TEXT = "text"
+    JSON = "json"
+    DOT = "dot"
+    MERMAID = "mermaid"
+
+
+PlanFormatOption = Annotated[
+    PlanFormat,
+    typer.Option(
+        "--format",
+        help="text for people, json for one JSON document, dot (Graphviz) or mermaid for "
+        "the stage graph with artifacts as labelled edges.",
+    ),
+]
 
 PipelineArgument = Annotated[
     str | None,
@@ -28,7 +46,7 @@ PipelineArgument = Annotated[
 
 def plan(
     pipeline: PipelineArgument = None,
-    output_format: FormatOption = OutputFormat.TEXT,
+    output_format: PlanFormatOption = PlanFormat.TEXT,
     config: ConfigOption = None,
 ) -> None:
     """Show what a pipeline would run, without running it.
@@ -48,8 +66,13 @@ def plan(
         resolved = resolve_plan(request)
         for warning in resolved.warnings:
             sys.stderr.write(f"codex-orchestrator: warning: {warning}\n")
-        if output_format is OutputFormat.JSON:
+        if output_format is PlanFormat.JSON:
             sys.stdout.write(resolved.to_json().decode())
+        elif output_format in (PlanFormat.DOT, PlanFormat.MERMAID):
+            from codex_orchestrator.plan_graph import to_dot, to_mermaid
+
+            draw = to_dot if output_format is PlanFormat.DOT else to_mermaid
+            sys.stdout.write(draw(resolved))
         else:
             from codex_orchestrator.ui.plan_view import render_plan
 

@@ -14,7 +14,7 @@ from codex_orchestrator.cli.common import (
     repo_root,
     run_core,
 )
-from codex_orchestrator.cli.start import StageTimeoutOption
+from codex_orchestrator.cli.start import FailFastOption, JobsOption, StageTimeoutOption
 
 
 def register(app: typer.Typer) -> None:
@@ -44,6 +44,8 @@ def resume(
     fmt: FormatOption = OutputFormat.TEXT,
     config: ConfigOption = None,
     stage_timeout: StageTimeoutOption = None,
+    jobs: JobsOption = None,
+    fail_fast: FailFastOption = False,
 ) -> None:
     """Re-run the stages of a run that did not succeed.
 
@@ -63,6 +65,8 @@ def resume(
         reason=reason,
         config=config,
         stage_timeout_ms=stage_timeout,
+        jobs=jobs,
+        fail_fast=fail_fast,
     )
 
     observer = make_observer(fmt, interactive=False)

@@ -34,6 +34,23 @@ StageTimeoutOption = Annotated[
     ),
 ]
 
+JobsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs",
+        min=1,
+        help="Stages of a graph pipeline (one with needs) run at once (default: the "
+        "pipeline's jobs, else the number of CPUs).",
+        show_default=False,
+    ),
+]
+FailFastOption = Annotated[
+    bool,
+    typer.Option(
+        "--fail-fast", help="After a stage fails, launch nothing new; running stages finish."
+    ),
+]
+
 
 def register(app: typer.Typer) -> None:
     """Add ``start`` to the app."""
@@ -56,6 +73,8 @@ def start(
         typer.Option("--parent-run", help="Record this run as a child of run ID (same task)."),
     ] = None,
     stage_timeout: StageTimeoutOption = None,
+    jobs: JobsOption = None,
+    fail_fast: FailFastOption = False,
 ) -> None:
     """Run a pipeline and write its evidence under .runs/<task>/cli/<run-id>/.
 
@@ -71,6 +90,8 @@ def start(
         config=config,
         parent_run=parent_run,
         stage_timeout_ms=stage_timeout,
+        jobs=jobs,
+        fail_fast=fail_fast,
     )
 
     run_core(lambda: print_result(launch(request, make_observer(fmt, interactive), warn), fmt))

@@ -31,7 +31,10 @@ class RunSettings:
     observer: RunObserver
     executor: Executor
     stage_timeout_ms: int | None = None
-    jobs: int = 1
+    # Parallel stages of graph runs (--jobs; None: the pipeline's jobs, else the CPUs),
+    # and --fail-fast (launch nothing new after a failure).
+    jobs: int | None = None
+    fail_fast: bool = False
     # Values of secret-named environment variables (secrets.maskEnv): *** in all evidence.
     mask: tuple[bytes, ...] = ()
 
@@ -49,6 +52,8 @@ def run_settings(
     stage_timeout_ms: int | None,
     *,
     executor: Executor | None = None,
+    jobs: int | None = None,
+    fail_fast: bool = False,
 ) -> Iterator[RunSettings]:
     """Settings for runs driven now: SIGINT/SIGTERM become a cancel request meanwhile."""
     if executor is None:
@@ -64,6 +69,8 @@ def run_settings(
             observer=observer,
             executor=executor,
             stage_timeout_ms=stage_timeout_ms,
+            jobs=jobs,
+            fail_fast=fail_fast,
             mask=secret_values(os.environ, config.secrets.mask_env),
         )
 

@@ -12,6 +12,7 @@ import dataclasses
 import sys
 
 from codex_orchestrator.engine import guardrails
+from codex_orchestrator.engine.artifact_watch import HALT_PREFIX, gate_summary_lines
 from codex_orchestrator.engine.context import RunContext
 from codex_orchestrator.engine.keeping import apply_retention_after, collect_run_end
 from codex_orchestrator.engine.result import RunResult
@@ -57,22 +58,27 @@ def record_abort(ctx: RunContext, detail: str) -> None:
         ctx.update(ctx.manifest.replace(metrics_recorded=True), force=True)
 
 
-def finalize(ctx: RunContext, pipeline: Pipeline) -> RunResult:
-    """Decide the final status, write the summary, the last events and the metrics line."""
-    manifest = ctx.manifest
+def _decide(ctx: RunContext, pipeline: Pipeline) -> tuple[RunStatus, str | None, list[str]]:
+    """The run's final status, its detail, and the first summary lines."""
     cancel = ctx.settings.cancel
-    commands = manifest.commands
+    commands = ctx.manifest.commands
     failed = [c for c in commands if c.status is CommandStatus.FAILED]
     unfinished = [c for c in commands if c.status in (CommandStatus.PENDING, CommandStatus.RUNNING)]
     lines: list[str] = []
-    if cancel.requested and (failed or unfinished):
+    halted = (cancel.signal_name or "").startswith(HALT_PREFIX)
+    if halted:
+        status, detail = RunStatus.FAILED, cancel.signal_name
+        lines.append(f"Run halted by {cancel.signal_name}.")
+    elif cancel.requested and (failed or unfinished):
         status, detail = RunStatus.CANCELLED, CANCELLED_DETAIL
         lines.append(f"Run cancelled by {cancel.signal_name}.")
     elif failed or unfinished:
         status = RunStatus.FAILED
         first = failed[0] if failed else unfinished[0]
         stage = pipeline.stages[first.index - 1]
-        if isinstance(stage, SubpipelineStage):
+        if not failed and first.blocked_by:
+            detail = f"stage:{first.id}:blocked"
+        elif isinstance(stage, SubpipelineStage):
             detail = f"subpipeline:{stage.pipeline}:failed"
             lines.append(f"Sub-pipeline '{stage.pipeline}' failed.")
         else:
@@ -81,8 +87,22 @@ def finalize(ctx: RunContext, pipeline: Pipeline) -> RunResult:
                 lines.append(f"Stage '{first.title}' failed with exit code {first.exit_code}.")
             else:
                 lines.append(f"Stage '{first.title}' failed: {first.summary or 'not finished'}.")
+        lines.extend(
+            f"Stage '{c.title}' blocked by {', '.join(c.blocked_by)}; resume runs it."
+            for c in unfinished
+            if c.blocked_by
+        )
     else:
         status, detail = RunStatus.SUCCEEDED, None
+    return status, detail, lines
+
+
+def finalize(ctx: RunContext, pipeline: Pipeline) -> RunResult:
+    """Decide the final status, write the summary, the last events and the metrics line."""
+    manifest = ctx.manifest
+    commands = manifest.commands
+    status, detail, lines = _decide(ctx, pipeline)
+    lines.extend(gate_summary_lines(dict(manifest.extra)))
     counts = guardrails.count_guardrails(commands)
     lines.extend(guardrails.guardrail_lines(counts, pipeline.requires_guardrails))
     total = Resources()

@@ -31,6 +31,8 @@ class StartRequest:
     config: Path | None = None
     parent_run: str | None = None
     stage_timeout_ms: int | None = None
+    jobs: int | None = None
+    fail_fast: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -49,7 +51,15 @@ def launch(request: StartRequest, observer: RunObserver, warn: Callable[[str], N
     config, config_path = load_run_config(request.root, request.config, warn)
     pipeline = select_pipeline(config, request.pipeline)
     layout = RunsLayout.for_root(request.root)
-    with run_settings(layout, config, config_path, observer, request.stage_timeout_ms) as settings:
+    with run_settings(
+        layout,
+        config,
+        config_path,
+        observer,
+        request.stage_timeout_ms,
+        jobs=request.jobs,
+        fail_fast=request.fail_fast,
+    ) as settings:
         if request.parent_run is None:
             return start_run(settings, pipeline, task_id)
         parent_paths = layout.run(task_id, validate_run_id(request.parent_run))

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import queue
 import threading
 from collections.abc import Callable
 
+from codex_orchestrator.engine.artifact_watch import ArtifactWatch
 from codex_orchestrator.engine.context import RunContext
 from codex_orchestrator.engine.executor import CommandOutcome
 from codex_orchestrator.engine.graph import stage_graph
@@ -28,6 +30,7 @@ from codex_orchestrator.model import (
     SubpipelineStage,
     now_iso,
 )
+from codex_orchestrator.model.pipeline import GATE_PREFIX
 
 # The driver wakes at least this often while stages run: heartbeats, coalesced writes.
 TICK_SECONDS = 0.5
@@ -51,13 +54,19 @@ class StageLoop:
         self.stages: dict[str, Stage] = {stage.id: stage for stage in pipeline.stages}
         self.indexes = {stage.id: i for i, stage in enumerate(pipeline.stages, start=1)}
         graph = stage_graph(pipeline)
+        self.graph_run = not graph.linear
         finished = {
             record.id: _OUTCOMES[record.status]
             for record in ctx.manifest.commands
             if record.status in (CommandStatus.SUCCEEDED, CommandStatus.SKIPPED)
         }
-        self.scheduler = Scheduler(graph.nodes, finished=finished, stop_on_failure=graph.linear)
-        self.jobs = max(1, ctx.settings.jobs)
+        settings = ctx.settings
+        self.scheduler = Scheduler(
+            graph.nodes, finished=finished, stop_on_failure=graph.linear or settings.fail_fast
+        )
+        self.jobs = max(1, settings.jobs or pipeline.jobs or os.cpu_count() or 1)
+        self.recorded_blocked: set[str] = set()
+        self.watch = ArtifactWatch(ctx, pipeline, self.scheduler)
         self.running: dict[str, tuple[CommandJob, threading.Thread]] = {}
         self.done: queue.Queue[_Done] = queue.Queue()
 
@@ -65,6 +74,7 @@ class StageLoop:
         """Run until nothing more can start and nothing runs."""
         cancel = self.ctx.settings.cancel
         try:
+            self.watch.start()
             while True:
                 if cancel.requested:
                     self.scheduler.stop()
@@ -79,7 +89,9 @@ class StageLoop:
 
     def _launch_ready(self) -> bool:
         progressed = False
-        for ready in self.scheduler.ready():
+        ready_now = self.scheduler.ready()
+        self._record_blocked()
+        for ready in ready_now:
             if self.ctx.settings.cancel.requested:
                 break
             stage = self.stages[ready.id]
@@ -89,6 +101,22 @@ class StageLoop:
             self._start(stage, ready)
             progressed = True
         return progressed
+
+    def _record_blocked(self) -> None:
+        """Stages the scheduler blocked stay pending, saying what blocks them."""
+        ctx = self.ctx
+        for stage_id, blockers in self.scheduler.blocked.items():
+            if stage_id in self.recorded_blocked:
+                continue
+            self.recorded_blocked.add(stage_id)
+            record = dataclasses.replace(
+                ctx.manifest.command(self.indexes[stage_id]),
+                status=CommandStatus.PENDING,
+                blocked_by=blockers,
+                summary=blocked_summary(blockers),
+            )
+            ctx.update(ctx.manifest.with_command(record))
+            ctx.settings.observer.stage_finished(ctx.manifest, record)
 
     def _full(self) -> bool:
         return len(self.running) >= self.jobs
@@ -151,6 +179,7 @@ class StageLoop:
 
     def _finish(self, record: CommandRecord) -> None:
         ctx = self.ctx
+        record = self.watch.after_stage(record)
         # Not forced: the next stage's start (or finalize) writes it within
         # microseconds, so each stage costs one fsync'd write, not two.
         ctx.update(ctx.manifest.with_command(record))
@@ -167,6 +196,18 @@ class StageLoop:
             with contextlib.suppress(Exception):
                 job.abandon()
         self.running.clear()
+
+
+def blocked_summary(blockers: tuple[str, ...]) -> str:
+    """Why a stage did not run, for its record's summary."""
+    gates = [b.removeprefix(GATE_PREFIX) for b in blockers if b.startswith(GATE_PREFIX)]
+    stages = [b for b in blockers if not b.startswith(GATE_PREFIX)]
+    parts = []
+    if stages:
+        parts.append("needs " + ", ".join(stages) + " did not succeed")
+    if gates:
+        parts.append("gate " + ", ".join(gates) + " blocks it")
+    return "Blocked: " + "; ".join(parts) + " (resume runs it)"
 
 
 def _inline(stage: Stage) -> bool:

@@ -12,6 +12,7 @@ import socket
 
 from codex_orchestrator import __version__
 from codex_orchestrator.engine.context import RunContext, RunSettings
+from codex_orchestrator.engine.graph import stage_graph
 from codex_orchestrator.engine.liveness import current_identity
 from codex_orchestrator.errors import StoreError
 from codex_orchestrator.model import (
@@ -55,6 +56,8 @@ def new_manifest(
     layout = settings.layout
     pid, create_time = current_identity()
     started = now_iso()
+    graph = stage_graph(pipeline)
+    needs = graph.needs() if not graph.linear else {}
     return RunManifest(
         task_id=paths.task_id,
         task_slug=paths.task_id,
@@ -79,6 +82,7 @@ def new_manifest(
                 if isinstance(stage, CommandStage) and stage.skip_reason is None
                 else None,
                 kind=stage.kind,
+                needs=needs.get(stage.id),
             )
             for position, stage in enumerate(pipeline.stages, start=1)
         ),
@@ -148,7 +152,9 @@ def _reset(record: CommandRecord, stage: Stage, settings: RunSettings) -> Comman
     if record.status not in RESUMABLE:
         return record
     command = settings.masked(stage.command) if isinstance(stage, CommandStage) else None
-    return dataclasses.replace(record, status=CommandStatus.PENDING, command=command)
+    return dataclasses.replace(
+        record, status=CommandStatus.PENDING, command=command, blocked_by=None
+    )
 
 
 def pipeline_for_resume(
@@ -187,4 +193,6 @@ def pipeline_for_resume(
         title=manifest.pipeline_title,
         stages=tuple(stages),
         guardrails_required=manifest.guardrails_required,
+        jobs=current.jobs if current else None,
+        store=current.store if current else None,
     )

@@ -49,6 +49,8 @@ class ResumeRequest:
     reason: str | None = None
     config: Path | None = None
     stage_timeout_ms: int | None = None
+    jobs: int | None = None
+    fail_fast: bool = False
 
 
 def resume(request: ResumeRequest, observer: RunObserver, warn: Callable[[str], None]) -> RunResult:
@@ -90,7 +92,13 @@ def resume(request: ResumeRequest, observer: RunObserver, warn: Callable[[str], 
         except StageWithoutCommand as exc:
             raise blocked(f"stage-without-command:{exc.stage_id}") from None
         with run_settings(
-            layout, config, config_path, observer, request.stage_timeout_ms
+            layout,
+            config,
+            config_path,
+            observer,
+            request.stage_timeout_ms,
+            jobs=request.jobs,
+            fail_fast=request.fail_fast,
         ) as settings:
             event = ResumeEvent(timestamp=now_iso(), actor=actor, reason=reason, outcome="accepted")
             ctx = reopen_run(settings, paths, manifest, event, pipeline, parent=None)

@@ -23,10 +23,11 @@ import enum
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-SUCCESS = "success"
-ALWAYS = "always"
-FAILURE = "failure"
-GATE_PREFIX = "gate:"
+from codex_orchestrator.model.pipeline import GATE_PREFIX, IF_ALWAYS, IF_FAILURE, IF_SUCCESS
+
+SUCCESS = IF_SUCCESS
+ALWAYS = IF_ALWAYS
+FAILURE = IF_FAILURE
 
 
 class Outcome(enum.StrEnum):

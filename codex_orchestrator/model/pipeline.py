@@ -7,9 +7,15 @@ from dataclasses import dataclass, field
 
 from codex_orchestrator.model.artifacts import ArtifactSettings
 from codex_orchestrator.model.records import ReportFormat, StageKind
+from codex_orchestrator.model.registry import Gate, Registry
 from codex_orchestrator.model.settings import PipelineStore, SecretsSettings, StoreSettings
 
 GUARDRAIL_MARKER = "spec-guard"
+# A stage's ``if``: when it runs, given how the stages it needs ended.
+IF_SUCCESS = "success"
+IF_ALWAYS = "always"
+IF_FAILURE = "failure"
+GATE_PREFIX = "gate:"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -26,6 +32,12 @@ class CommandStage:
     timeout_ms: int | None = None
     # ``artifacts``: globs (relative to the cwd, ``**`` allowed) kept after the stage.
     artifacts: tuple[str, ...] = ()
+    # The graph keys (LAYERS.md section 1): run after ``needs``, under ``condition``
+    # (the ``if`` key); registry artifacts it ``produces`` and ``consumes``.
+    needs: tuple[str, ...] = ()
+    condition: str = IF_SUCCESS
+    produces: tuple[str, ...] = ()
+    consumes: tuple[str, ...] = ()
     # Set by the embedded diagnostics pipeline for checks that are not present:
     # the stage is recorded as skipped with this text as its summary.
     skip_reason: str | None = None
@@ -52,6 +64,10 @@ class SubpipelineStage:
     title: str
     pipeline: str
     optional: bool = False
+    needs: tuple[str, ...] = ()
+    condition: str = IF_SUCCESS
+    produces: tuple[str, ...] = ()
+    consumes: tuple[str, ...] = ()
 
     @property
     def kind(self) -> StageKind:
@@ -76,7 +92,13 @@ class Pipeline:
     stages: tuple[Stage, ...]
     description: str | None = None
     guardrails_required: bool | None = None
+    jobs: int | None = None
     store: PipelineStore | None = None
+
+    @property
+    def is_graph(self) -> bool:
+        """Whether any stage has ``needs`` (or an ``if``); otherwise stages form a chain."""
+        return any(stage.needs or stage.condition != IF_SUCCESS for stage in self.stages)
 
     @property
     def requires_guardrails(self) -> bool:
@@ -97,5 +119,7 @@ class Config:
     store: StoreSettings = field(default_factory=StoreSettings)
     secrets: SecretsSettings = field(default_factory=SecretsSettings)
     artifacts: ArtifactSettings = field(default_factory=ArtifactSettings)
+    registry: Registry | None = None
+    gates: tuple[Gate, ...] = ()
     # Written beside the manifest at the end of every run (config ``reports``).
     reports: tuple[ReportFormat, ...] = ()

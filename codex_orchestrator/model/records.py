@@ -50,6 +50,7 @@ class ErrorReason(enum.StrEnum):
     COMMAND_ALLOW_FAILURE = "command-allow-failure"
     SPAWN_ERROR = "spawn-error"
     CANCELLED = "cancelled"
+    ARTIFACT_INVALID = "artifact-invalid"
 
 
 class ReportFormat(enum.StrEnum):
@@ -110,6 +111,8 @@ _COMMAND_KEYS = (
     "signal",
     "duration_ms",
     "resources",
+    "needs",
+    "blocked_by",
 )
 
 
@@ -133,6 +136,10 @@ class CommandRecord:
     signal: str | None = None
     duration_ms: int | None = None
     resources: Resources | None = None
+    # Graph runs only (absent from linear pipelines' records): the stages this one
+    # needs, and while it waits on failed needs or a gate, what blocks it.
+    needs: tuple[str, ...] | None = None
+    blocked_by: tuple[str, ...] | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -155,6 +162,9 @@ class CommandRecord:
             "duration_ms": self.duration_ms,
             "resources": self.resources.to_dict() if self.resources else None,
         }
+        if self.needs is not None:
+            data["needs"] = list(self.needs)
+            data["blocked_by"] = list(self.blocked_by) if self.blocked_by is not None else None
         data.update(self.extra)
         return data
 
@@ -179,6 +189,8 @@ class CommandRecord:
             signal=opt_str(data.get("signal")),
             duration_ms=opt_int(data.get("duration_ms")),
             resources=Resources.from_dict(data.get("resources")),
+            needs=_names(data.get("needs")),
+            blocked_by=_names(data.get("blocked_by")),
             extra={k: v for k, v in data.items() if k not in _COMMAND_KEYS},
         )
 
@@ -221,3 +233,10 @@ class ChildRun:
             "status": str(self.status),
             "manifest": self.manifest,
         }
+
+
+def _names(raw: Any) -> tuple[str, ...] | None:
+    """A list of strings as a tuple; None when absent or not such a list."""
+    if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
+        return None
+    return tuple(raw)

@@ -58,6 +58,7 @@ class ErrorReport:
     stdout_truncated: bool
     stderr_truncated: bool
     message: str | None = None
+    findings: tuple[dict[str, str], ...] | None = None  # artifact-invalid: every finding
 
     def to_dict(self) -> dict[str, object]:
         """As persisted."""
@@ -72,6 +73,8 @@ class ErrorReport:
         }
         if self.message is not None:
             details["message"] = self.message
+        if self.findings is not None:
+            details["findings"] = list(self.findings)
         return {
             "run_id": self.run_id,
             "task_id": self.task_id,

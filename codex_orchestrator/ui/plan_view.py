@@ -68,6 +68,14 @@ def _runs(stage: PlannedStage) -> Text:
 
 
 def _notes(stage: PlannedStage) -> Iterator[str]:
+    if stage.in_graph:
+        yield f"level {stage.level}, needs " + " ".join(stage.needs)
+    if stage.condition != "success":
+        yield f"if {stage.condition}"
+    if stage.produces:
+        yield "produces " + " ".join(stage.produces)
+    if stage.consumes:
+        yield "consumes " + " ".join(stage.consumes)
     if stage.guardrail:
         yield "guardrail"
     if stage.optional:

@@ -40,7 +40,10 @@ class TextObserver:
             what = f"subpipeline {record.title}"
         else:
             what = record.command or record.title
-        self._write(f"[{record.index}/{total}] {record.id}: {what}")
+        running = [c.id for c in manifest.commands if c.status is CommandStatus.RUNNING]
+        also = [stage for stage in running if stage != record.id]
+        alongside = f"  (running: {', '.join(also)})" if also else ""
+        self._write(f"[{record.index}/{total}] {record.id}: {what}{alongside}")
 
     def output(self, index: int, stream: str, text: str) -> None:
         """Not shown in plain text mode (it is in the logs)."""
@@ -49,6 +52,8 @@ class TextObserver:
         """Say how a stage ended."""
         total = len(manifest.commands)
         mark = _MARKS.get(record.status, str(record.status))
+        if record.blocked_by:
+            mark = "BLOCKED"
         took = ""
         if record.duration_ms is not None and record.status is not CommandStatus.SKIPPED:
             took = f" in {record.duration_ms / 1000:.2f}s"

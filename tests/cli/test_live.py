@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import pty
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -82,3 +84,32 @@ def test_interactive_without_a_terminal_falls_back_to_text(project: Path) -> Non
     assert result.returncode == 0, result.stderr
     assert "\x1b[" not in result.stdout
     assert "[2/2] ok   second" in result.stdout
+
+
+@pytest.mark.integration
+def test_live_view_shows_parallel_stages_running_at_once(tmp_path: Path) -> None:
+    """Two stages of a graph run together: both show as running, each line names its stage."""
+    meet = (
+        "echo {0}-says-hello; touch {0}.up; i=0; while [ ! -e {1}.up ]; do i=$((i+1)); "
+        "[ $i -gt 600 ] && exit 1; sleep 0.05; done; sleep 0.5; echo {0}-done"
+    )
+    write_config(
+        tmp_path,
+        pipeline(
+            "p",
+            command("left", meet.format("left", "right")),
+            command("right", meet.format("right", "left")),
+            command("join", "echo joined", needs=["left", "right"]),
+        ),
+    )
+    code, drawn = _run_on_terminal(tmp_path, "start", "p", "--jobs", "2")
+    assert code == 0, drawn
+    screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", drawn)
+    lines = [" ".join(line.replace("│", " ").split()) for line in screen.splitlines()]
+    both = any(
+        a == "1 left running" and b == "2 right running" for a, b in itertools.pairwise(lines)
+    )
+    assert both, "no frame showed both stages running"
+    # While both run, each output line is prefixed with its stage.
+    assert re.search(r"^\[(left|right)\] (left|right)-(says-hello|done)", screen, re.MULTILINE)
+    assert "status:   succeeded" in screen

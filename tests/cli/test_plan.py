@@ -41,6 +41,11 @@ STAGE_KEYS = {
     "pipeline",
     "optional",
     "stages",
+    "needs",
+    "if",
+    "level",
+    "produces",
+    "consumes",
 }
 
 CONFIG: dict[str, Any] = {
@@ -154,6 +159,11 @@ def test_without_config_plans_the_embedded_diagnostics(run_cli: Run) -> None:
         "pipeline": None,
         "optional": None,
         "stages": None,
+        "needs": ["test"],
+        "if": "success",
+        "level": 4,
+        "produces": [],
+        "consumes": [],
     }
 
 
@@ -196,6 +206,11 @@ def test_json_resolves_sets_and_nests_subpipelines(tmp_path: Path, run_cli: Run)
         "pipeline": None,
         "optional": None,
         "stages": None,
+        "needs": [],
+        "if": "success",
+        "level": 1,
+        "produces": [],
+        "consumes": [],
     }
     docs = stages[3]
     assert set(docs) == STAGE_KEYS
