@@ -44,4 +44,11 @@ for module in (start, plan, exec_cmd, status, runs, resume, metrics, migrate):
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        start.refuse_agent_options(args)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
     run_app(app, argv=argv)

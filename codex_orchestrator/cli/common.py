@@ -46,6 +46,19 @@ ConfigOption = Annotated[
         dir_okay=False,
     ),
 ]
+TargetOption = Annotated[
+    str | None,
+    typer.Option(
+        "--target",
+        metavar="STAGE",
+        help="Focus on this stage: recorded as plan_target_id (PIPELINE:STAGE).",
+        show_default=False,
+    ),
+]
+TargetStageOption = Annotated[
+    str | None,
+    typer.Option("--target-stage", metavar="STAGE", help="Same as --target.", show_default=False),
+]
 
 
 def repo_root() -> Path:

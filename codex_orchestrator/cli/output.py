@@ -16,8 +16,8 @@ def make_observer(fmt: OutputFormat, interactive: bool | None) -> RunObserver:
         from codex_orchestrator.ui.progress import TextObserver
 
         return TextObserver(sys.stderr)
-    # The live view needs a terminal: asked for or not, it is off when stdout is not one.
-    if (interactive is None or interactive) and sys.stdout.isatty():
+    # Off unless asked for (as in the TypeScript tool), and only on a terminal.
+    if interactive and sys.stdout.isatty():
         from codex_orchestrator.ui.live import LiveObserver
 
         return LiveObserver()

@@ -12,7 +12,7 @@ import dataclasses
 import socket
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from filelock import FileLock, Timeout
 
@@ -121,8 +121,13 @@ def start_run(
     *,
     parent_run_id: str | None = None,
     parent: RunContext | None = None,
+    recorded: Mapping[str, str | None] | None = None,
 ) -> RunResult:
-    """Create a new run of ``pipeline`` and drive it to a terminal state."""
+    """Create a new run of ``pipeline`` and drive it to a terminal state.
+
+    ``recorded``: manifest fields given on the command line (approval policy, target,
+    issue identity), recorded as given.
+    """
     paths = create_run_dir(settings.layout, task_id, new_run_id())
     with hold_run_lock(paths):
         token = new_token()
@@ -131,6 +136,7 @@ def start_run(
         except OSError as exc:
             raise StoreError(f"cannot write {paths.resume_token}: {exc.strerror or exc}") from exc
         manifest = new_manifest(settings, paths, pipeline, token_digest(token), parent_run_id)
+        manifest = manifest.replace(**(recorded or {}))
         writer = ManifestWriter(paths.manifest, manifest)
         writer.flush()
         ctx = RunContext(settings, paths, writer, EventLog(paths.runner_log), parent)

@@ -34,15 +34,20 @@ def _identity(path: Path) -> tuple[int, int] | None:
 def record_resume_event(path: Path, event: ResumeEvent) -> None:
     """Append a resume event to a manifest another process may own (under the write lock).
 
-    The owning runner notices the replaced file on its next write and keeps the event.
+    Only ``resume_events`` and ``updated_at`` change: every other field, ours or a
+    foreign tool's, is written back exactly as read. The owning runner notices the
+    replaced file on its next write and keeps the event.
     """
     try:
         with write_lock(path):
-            manifest = read_manifest(path)
-            updated = manifest.replace(
-                resume_events=(*manifest.resume_events, event), updated_at=now_iso()
-            )
-            write_manifest(path, updated)
+            data = read_manifest_dict(path)
+            _check(path, data)
+            data["resume_events"] = [*(data.get("resume_events") or []), event.to_dict()]
+            data["updated_at"] = now_iso()
+            try:
+                atomic_write(path, orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
+            except OSError as exc:
+                raise StoreError(f"cannot write {path}: {exc.strerror or exc}") from exc
     except Timeout as exc:
         raise LockTimeout(f"{path}: another process holds its write lock") from exc
 
@@ -65,8 +70,19 @@ def read_manifest_dict(path: Path) -> dict[str, Any]:
 
 
 def read_manifest(path: Path) -> RunManifest:
-    """The manifest at ``path``, read tolerantly."""
-    return RunManifest.from_dict(read_manifest_dict(path))
+    """The manifest at ``path``, to be written back: a document that is not a valid
+    manifest raises ManifestUnreadable naming the file and the bad field."""
+    data = read_manifest_dict(path)
+    _check(path, data)
+    return RunManifest.from_dict(data)
+
+
+def _check(path: Path, data: dict[str, Any]) -> None:
+    from codex_orchestrator.model.check import manifest_problem
+
+    problem = manifest_problem(data)
+    if problem is not None:
+        raise ManifestUnreadable(f"{path} is not a valid manifest: {problem}")
 
 
 def encode_manifest(

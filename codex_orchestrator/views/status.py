@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from codex_orchestrator.engine.liveness import runner_alive
-from codex_orchestrator.errors import OrchestratorError
+from codex_orchestrator.errors import ManifestUnreadable, OrchestratorError
 from codex_orchestrator.model import (
     HEARTBEAT_STALE_AFTER_SECONDS,
     RunManifest,
@@ -82,7 +82,12 @@ def locate(request: StatusRequest, layout: RunsLayout) -> RunRef:
 
 def read_status(ref: RunRef, layout: RunsLayout) -> RunStatusView:
     """Read the manifest and judge the runner's liveness (RunNotFound / ManifestUnreadable)."""
+    from codex_orchestrator.model.check import present_field_problem
+
     raw = read_manifest_dict(ref.manifest_path)
+    problem = present_field_problem(raw)
+    if problem is not None:
+        raise ManifestUnreadable(f"{ref.manifest_path} is not a valid manifest: {problem}")
     manifest = RunManifest.from_dict(raw)
     heartbeat_at = _newest_heartbeat(manifest, heartbeat_beside(ref.manifest_path))
     moment = parse_iso(heartbeat_at)
