@@ -95,7 +95,7 @@ def _default(key: str, value: Any) -> bool:
     if key not in _TS_CONSTANTS:
         return False
     default = _TS_CONSTANTS[key]
-    return value == (list(default) if isinstance(default, tuple) else default)
+    return bool(value == (list(default) if isinstance(default, tuple) else default))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -20,6 +20,7 @@ _STYLE = {
     "skipped": "dim",
     "pending": "dim",
     "queued": "dim",
+    "lost": "bold red",
 }
 
 
