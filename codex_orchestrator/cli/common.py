@@ -62,9 +62,15 @@ TargetStageOption = Annotated[
 
 
 def repo_root() -> Path:
-    """The repository root: ``$CODEX_ORCHESTRATOR_ROOT`` or the working directory."""
+    """The repository root: ``$CODEX_ORCHESTRATOR_ROOT``, else the nearest directory up
+    to the git top level holding ``codex.orchestrator.json``, else that top level, else
+    the working directory."""
     override = os.environ.get(ROOT_ENV)
-    return Path(override).resolve() if override else Path.cwd()
+    if override:
+        return Path(override).resolve()
+    from codex_orchestrator.rootdir import find_repo_root
+
+    return find_repo_root(Path.cwd())
 
 
 def fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:
@@ -81,6 +87,9 @@ def run_core(call: Callable[[], int]) -> NoReturn:
         fail(exc.message, exc.exit_code)
     except KeyboardInterrupt:
         fail("interrupted", ExitCode.CANCELLED)
+    except (PermissionError, NotADirectoryError, IsADirectoryError) as exc:
+        # A path out of reach or in the way is the user's to fix: name it, exit 2.
+        fail(f"cannot use {exc.filename}: {exc.strerror or exc}", ExitCode.USAGE)
     except Exception as exc:  # the last line of defence: one line, never a traceback
         fail(f"internal error: {exc!r}", ExitCode.INTERNAL)
     raise typer.Exit(int(code))

@@ -28,8 +28,18 @@ CANCELLED_DETAIL = "run-canceled"
 
 
 def record_abort(ctx: RunContext, detail: str) -> None:
-    """Best effort after an error: mark the run failed and leave the last good manifest."""
+    """Best effort after an error: mark the run failed and leave the last good manifest.
+
+    A run ``finalize`` already decided (the error came later, e.g. writing the metrics
+    line) keeps its status and the stage's cause in ``status_detail``; the error is added
+    to its summary.
+    """
     manifest = ctx.manifest
+    if manifest.status.terminal:
+        with contextlib.suppress(OrchestratorError, OSError):
+            summary = "\n".join(filter(None, (manifest.summary, f"Then: {detail}.")))
+            ctx.update(manifest.replace(summary=summary), force=True)
+        return
     commands = tuple(
         dataclasses.replace(c, status=CommandStatus.FAILED, completed_at=now_iso(), summary=detail)
         if c.status is CommandStatus.RUNNING
@@ -79,6 +89,8 @@ def finalize(ctx: RunContext, pipeline: Pipeline) -> RunResult:
                 lines.append(f"Stage '{first.title}' failed: {first.summary or 'not finished'}.")
     else:
         status, detail = RunStatus.SUCCEEDED, None
+    if commands and all(c.status is CommandStatus.SKIPPED for c in commands):
+        lines.append(f"Every stage was skipped ({len(commands)} of {len(commands)}): nothing ran.")
     counts = guardrails.count_guardrails(commands)
     lines.extend(guardrails.guardrail_lines(counts, pipeline.requires_guardrails))
     total = Resources()
