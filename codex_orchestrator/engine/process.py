@@ -324,7 +324,8 @@ class _Supervisor:
             duration_ms=int((time.monotonic() - self.started) * 1000),
             resources=Resources(
                 cpu_seconds=self.rusage_cpu,
-                peak_rss_bytes=max(self._own_rusage_rss(), self.peak_tree_rss),
+                # 0 means nothing was measured (the command ended before a sample).
+                peak_rss_bytes=max(self._own_rusage_rss(), self.peak_tree_rss) or None,
             ),
             timed_out=self.timed_out,
             cancelled=self.cancelled,

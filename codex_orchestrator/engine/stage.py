@@ -177,6 +177,9 @@ def _summary(stage: CommandStage, outcome: ProcessOutcome, timeout_ms: int | Non
     if outcome.spawn_error is not None:
         return f"Could not start: {outcome.spawn_error}"
     if outcome.cancelled:
+        if outcome.signal is None and outcome.exit_code is not None:
+            # The command handled the signal and exited on its own.
+            return f"Cancelled (exited with code {outcome.exit_code}){suffix}"
         return f"Cancelled (terminated with signal {outcome.signal or 'unknown'}){suffix}"
     if outcome.timed_out:
         return f"Timed out after {timeout_ms}ms{suffix}"

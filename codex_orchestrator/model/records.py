@@ -54,10 +54,10 @@ class ErrorReason(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Resources:
-    """CPU seconds and peak resident memory of a process tree."""
+    """CPU seconds and peak resident memory of a process tree (None: not measured)."""
 
     cpu_seconds: float = 0.0
-    peak_rss_bytes: int = 0
+    peak_rss_bytes: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """As persisted."""
@@ -69,18 +69,20 @@ class Resources:
         if not isinstance(data, Mapping):
             return None
         cpu = data.get("cpu_seconds", 0.0)
-        rss = data.get("peak_rss_bytes", 0)
-        if not isinstance(cpu, int | float) or not isinstance(rss, int):
+        rss = data.get("peak_rss_bytes")
+        if not isinstance(cpu, int | float) or not (rss is None or isinstance(rss, int)):
             return None
-        return cls(cpu_seconds=float(cpu), peak_rss_bytes=rss)
+        # Older manifests wrote 0 when nothing was measured: that is "not measured".
+        return cls(cpu_seconds=float(cpu), peak_rss_bytes=rss or None)
 
     def combine(self, other: Resources | None) -> Resources:
         """Totals for a run: CPU adds up, peak memory is the largest."""
         if other is None:
             return self
+        measured = [r for r in (self.peak_rss_bytes, other.peak_rss_bytes) if r is not None]
         return Resources(
             cpu_seconds=self.cpu_seconds + other.cpu_seconds,
-            peak_rss_bytes=max(self.peak_rss_bytes, other.peak_rss_bytes),
+            peak_rss_bytes=max(measured) if measured else None,
         )
 
 

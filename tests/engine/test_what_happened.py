@@ -90,3 +90,20 @@ def test_a_run_whose_every_stage_was_skipped_says_so(tmp_path: Path) -> None:
     assert "Every stage was skipped (4 of 4): nothing ran." in result.stdout
     summary = only_run(empty).manifest()["summary"]
     assert summary.splitlines()[0] == "Every stage was skipped (4 of 4): nothing ran."
+
+
+@pytest.mark.integration
+def test_peak_rss_is_null_when_not_measured_never_zero(tmp_path: Path) -> None:
+    """``true`` ends before any sample: its peak RSS is unknown (null), not 0 bytes."""
+    write_config(tmp_path, pipeline("p", *(command(f"s{n}", "true") for n in range(5))))
+    result = run_cli_subprocess(tmp_path, "start", "p")
+    assert result.returncode == 0, result.stderr
+    run = only_run(tmp_path)
+    manifest = run.manifest()
+    values = [c["resources"]["peak_rss_bytes"] for c in manifest["commands"]]
+    values.append(manifest["resources"]["peak_rss_bytes"])
+    values += [e["resources"]["peak_rss_bytes"] for e in run.events() if e["type"] == "command:end"]
+    values.append(run.metrics_lines()[-1]["resources"]["peak_rss_bytes"])
+    assert 0 not in values
+    assert None in values
+    assert all(v is None or v > 0 for v in values)
