@@ -15,8 +15,10 @@ from codex_orchestrator.cli import (
     plan,
     resume,
     runs,
+    server,
     start,
     status,
+    store,
 )
 from codex_orchestrator.cli.common import run_app
 
@@ -48,7 +50,7 @@ def _root(
     """Run command pipelines and leave evidence a reviewer can trust."""
 
 
-for module in (start, plan, exec_cmd, status, logs, runs, resume, metrics, migrate):
+for module in (start, plan, exec_cmd, status, logs, runs, resume, metrics, migrate, server, store):
     module.register(app)
 
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from codex_orchestrator.model.records import StageKind
+from codex_orchestrator.model.settings import SecretsSettings, StoreSettings
 
 GUARDRAIL_MARKER = "spec-guard"
 
@@ -89,3 +90,5 @@ class Config:
     default_pipeline: str | None
     pipelines: Mapping[str, Pipeline]
     warnings: tuple[str, ...] = ()
+    store: StoreSettings = field(default_factory=StoreSettings)
+    secrets: SecretsSettings = field(default_factory=SecretsSettings)

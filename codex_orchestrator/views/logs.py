@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from codex_orchestrator.engine.liveness import runner_alive
 from codex_orchestrator.errors import InvalidInput
 from codex_orchestrator.model import RunManifest, RunStatus
@@ -20,7 +22,7 @@ from codex_orchestrator.store.catalog import locate_run
 from codex_orchestrator.store.events import decode_output_event
 from codex_orchestrator.store.layout import RunsLayout, resolve_task_id
 from codex_orchestrator.store.manifest import read_manifest_dict
-from codex_orchestrator.store.tail import read_new_events
+from codex_orchestrator.store.tail import EventTail
 
 STREAMS = ("stdout", "stderr")
 POLL_SECONDS = 0.2
@@ -58,15 +60,15 @@ def print_logs(request: LogsRequest, write: Callable[[bytes], None]) -> RunStatu
             if event.get("type") in wanted and (index is None or event.get("index") == index):
                 yield decode_output_event(event)
 
-    offset, ended = 0, False
+    tail, ended = EventTail(log), False
     while True:
-        events, offset_after = read_new_events(log, offset)
+        lines = tail.read()
+        events = _parsed(lines)
         chunk = b"".join(select(events))
         if chunk:
             write(chunk)
         ended = _ended(events, ended)
-        if offset_after != offset:
-            offset = offset_after
+        if lines:
             continue
         if not request.follow or ended:
             break
@@ -74,13 +76,25 @@ def print_logs(request: LogsRequest, write: Callable[[bytes], None]) -> RunStatu
         if not runner_alive(current.runner_pid, current.runner_create_time):
             # The runner is gone: what it wrote is all there will be. One more read
             # catches lines written between the last read and its exit.
-            events, offset = read_new_events(log, offset)
-            tail = b"".join(select(events))
-            if tail:
-                write(tail)
+            rest = b"".join(select(_parsed(tail.read())))
+            if rest:
+                write(rest)
             break
         time.sleep(POLL_SECONDS)
     return RunManifest.from_dict(read_manifest_dict(ref.manifest_path)).status
+
+
+def _parsed(lines: list[tuple[int, bytes]]) -> list[dict[str, Any]]:
+    """The events among ``lines``; a line that is not a JSON object is skipped."""
+    events = []
+    for _, line in lines:
+        try:
+            event = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(event, dict):
+            events.append(event)
+    return events
 
 
 def _ended(events: list[dict[str, Any]], ended: bool) -> bool:
