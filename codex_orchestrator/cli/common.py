@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -97,8 +97,12 @@ def run_core(call: Callable[[], int]) -> NoReturn:
 
 def run_app(app: typer.Typer, *, prog_name: str = PROG, argv: list[str] | None = None) -> NoReturn:
     """Run a Typer app as a program: usage errors, like every error, are one line."""
+    import typer.main
+
+    command = typer.main.get_command(app)
+    uniform_metavars(command)
     try:
-        code = app(args=argv, prog_name=prog_name, standalone_mode=False)
+        code = command.main(args=argv, prog_name=prog_name, standalone_mode=False)
     except Exception as exc:
         usage_error = _usage_error(exc, prog_name)
         if usage_error is None:
@@ -107,6 +111,33 @@ def run_app(app: typer.Typer, *, prog_name: str = PROG, argv: list[str] | None =
         sys.stderr.write(f"{message}\n")
         sys.exit(exit_code)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+_METAVARS = {
+    "run": "ID",
+    "run_id": "ID",
+    "parent_run": "ID",
+    "task": "ID",
+    "stage": "ID",
+    "config": "PATH",
+    "out": "PATH",
+}
+
+
+def uniform_metavars(command: Any) -> None:
+    """One metavar style in every help text: a value's name in capitals (``--task TASK``),
+    choices as ``text|json``, whatever each command declared."""
+    for param in getattr(command, "params", ()):
+        if getattr(param, "param_type_name", None) != "option" or param.is_flag or param.count:
+            continue
+        choices = getattr(param.type, "choices", None)
+        if choices:
+            param.metavar = "|".join(str(getattr(c, "value", c)) for c in choices)
+        elif not (param.metavar and param.metavar.isupper()):
+            name = param.name or "value"
+            param.metavar = _METAVARS.get(name, name.upper())
+    for sub in getattr(command, "commands", {}).values():
+        uniform_metavars(sub)
 
 
 def _usage_error(exc: Exception, prog_name: str) -> tuple[str, int] | None:
