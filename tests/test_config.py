@@ -741,7 +741,7 @@ def test_a_misspelt_key_gets_a_suggestion(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    stage = {"kind": "command", "id": "a", "title": "a", "command": "true"}
+    stage: dict[str, Any] = {"kind": "command", "id": "a", "title": "a", "command": "true"}
     stage |= {"timeout_ms": 5, "allowfailure": True, "colour": "red"}
     document = {"pipelines": [{"id": "p", "title": "p", "stages": [stage]}]}
     (tmp_path / "codex.orchestrator.json").write_text(json.dumps(document))
