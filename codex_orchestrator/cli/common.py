@@ -46,6 +46,15 @@ ConfigOption = Annotated[
         dir_okay=False,
     ),
 ]
+QuietOption = Annotated[
+    bool,
+    typer.Option(
+        "--quiet",
+        "-q",
+        help="Text mode: only the stage lines, not the commands' output (a failed stage "
+        "still shows its last 20 lines).",
+    ),
+]
 TargetOption = Annotated[
     str | None,
     typer.Option(

@@ -10,6 +10,7 @@ from codex_orchestrator.cli.common import (
     ConfigOption,
     FormatOption,
     OutputFormat,
+    QuietOption,
     TaskOption,
     repo_root,
     run_core,
@@ -44,6 +45,7 @@ def resume(
     fmt: FormatOption = OutputFormat.TEXT,
     config: ConfigOption = None,
     stage_timeout: StageTimeoutOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Re-run the stages of a run that did not succeed.
 
@@ -65,5 +67,5 @@ def resume(
         stage_timeout_ms=stage_timeout,
     )
 
-    observer = make_observer(fmt, interactive=False)
+    observer = make_observer(fmt, interactive=False, quiet=quiet, root=request.root)
     run_core(lambda: print_result(resume_run(request, observer, warn), fmt))

@@ -10,6 +10,7 @@ from codex_orchestrator.cli.common import (
     ConfigOption,
     FormatOption,
     OutputFormat,
+    QuietOption,
     TargetOption,
     TargetStageOption,
     TaskOption,
@@ -98,6 +99,7 @@ def start(
     fmt: FormatOption = OutputFormat.TEXT,
     interactive: InteractiveOption = None,
     ui: Annotated[bool, typer.Option("--ui", help="Same as --interactive.")] = False,
+    quiet: QuietOption = False,
     config: ConfigOption = None,
     parent_run: Annotated[
         str | None,
@@ -153,5 +155,5 @@ def start(
         issue_updated_at=issue_updated_at,
         repo_config_required=repo_config_required,
     )
-    observer = make_observer(fmt, True if ui else interactive)
+    observer = make_observer(fmt, True if ui else interactive, quiet=quiet, root=request.root)
     run_core(lambda: print_result(launch(request, observer, warn), fmt))
