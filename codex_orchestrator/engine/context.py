@@ -87,5 +87,6 @@ class RunContext:
         """Called often while a stage runs: heartbeat when due, pending writes when due."""
         if time.monotonic() - self._last_heartbeat >= HEARTBEAT_INTERVAL_SECONDS:
             self.heartbeat()
+        self.writer.flush_due()
         if self.parent is not None:
             self.parent.tick()

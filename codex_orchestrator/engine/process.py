@@ -9,6 +9,7 @@ its pipes are drained with ``selectors`` in large chunks, and it is reaped with
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import resource
 import selectors
@@ -18,11 +19,13 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import psutil
 
+from codex_orchestrator.engine.leftovers import StageSession, end_orphans, end_session
 from codex_orchestrator.engine.lines import LineSplitter, Run, Tail
+from codex_orchestrator.engine.pdeathsig import become_subreaper, child_preexec
 from codex_orchestrator.model import Resources
 
 READ_CHUNK = 256 * 1024
@@ -44,6 +47,9 @@ class OutputSink(Protocol):
 
     def on_tick(self) -> None:
         """Called at least every TICK_SECONDS while the command runs."""
+
+    def on_spawn(self, session: StageSession) -> None:
+        """The command started: the session its leader heads (recorded at once)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,6 +77,7 @@ class ProcessOutcome:
     stderr_tail: str = ""
     stdout_truncated: bool = False
     stderr_truncated: bool = False
+    ended_processes: tuple[dict[str, Any], ...] = ()
 
 
 def run_process(
@@ -82,7 +89,10 @@ def run_process(
 ) -> ProcessOutcome:
     """Run ``request`` to completion, streaming output into ``sink``."""
     started = time.monotonic()
+    become_subreaper()
     try:
+        # start_new_session: setsid() runs in the child before preexec_fn, which then
+        # asks for SIGKILL when the runner dies (PR_SET_PDEATHSIG).
         proc = subprocess.Popen(
             request.argv,
             cwd=request.cwd,
@@ -92,6 +102,7 @@ def run_process(
             stderr=subprocess.PIPE,
             start_new_session=True,
             close_fds=True,
+            preexec_fn=child_preexec(os.getpid()),  # noqa: PLW1509 - only a bound C call
         )
     except OSError as exc:
         return ProcessOutcome(
@@ -101,7 +112,26 @@ def run_process(
             resources=Resources(),
             spawn_error=f"{exc.strerror or exc}: {exc.filename or request.argv[0]}",
         )
-    return _Supervisor(proc, request, sink, cancel_requested, wakeup_fd, started).run()
+    session = _session_of(proc.pid)
+    if session is not None:
+        sink.on_spawn(session)
+    outcome = _Supervisor(proc, request, sink, cancel_requested, wakeup_fd, started).run()
+    if session is None:
+        return outcome
+    # As GitHub Actions ends a job's orphans: whatever the stage left running goes now.
+    ended = end_orphans(session)
+    if ended is None:
+        ended = end_session(session)
+    return dataclasses.replace(outcome, ended_processes=tuple(ended)) if ended else outcome
+
+
+def _session_of(pid: int) -> StageSession | None:
+    """The session a leader started with ``start_new_session`` heads: its own pid."""
+    try:
+        created = psutil.Process(pid).create_time()
+    except psutil.Error:
+        return None
+    return StageSession(sid=pid, pgid=pid, leader_pid=pid, leader_create_time=created)
 
 
 class _Supervisor:

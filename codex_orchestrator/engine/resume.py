@@ -100,11 +100,23 @@ def resume(request: ResumeRequest, observer: RunObserver, warn: Callable[[str], 
             raise blocked(f"runner-active:{manifest.runner_pid}")
         if manifest.status is RunStatus.SUCCEEDED:
             raise blocked("terminal-status:succeeded")
+        ended = end_leftovers(manifest, paths.run_dir)
         with run_settings(
             layout, config, config_path, observer, request.stage_timeout_ms
         ) as settings:
             event = ResumeEvent(timestamp=now_iso(), actor=actor, reason=reason, outcome="accepted")
-            return _continue(settings, paths, manifest, event, parent=None)
+            return _continue(settings, paths, manifest, event, parent=None, ended=ended)
+
+
+def end_leftovers(manifest: RunManifest, run_dir: Path) -> list[dict[str, object]]:
+    """End what the run's dead runner left running (each stage's session), before any
+    stage runs again; a pid reused by an unrelated process is never touched."""
+    from codex_orchestrator.engine.leftovers import end_session, recorded_sessions
+
+    ended: list[dict[str, object]] = []
+    for stage_id, session in recorded_sessions(manifest, run_dir):
+        ended += [{**process, "stage": stage_id} for process in end_session(session)]
+    return ended
 
 
 def _lock_holder_pid(paths: RunPaths, seen: RunManifest) -> int | None:
@@ -138,7 +150,10 @@ def resume_child(parent: RunContext, pipeline: Pipeline, run_id: str) -> RunResu
             reason=f"parent run {parent.manifest.run_id} resumed",
             outcome="accepted",
         )
-        return _continue(settings, paths, manifest, event, parent=parent, pipeline=pipeline)
+        ended = end_leftovers(manifest, paths.run_dir)
+        return _continue(
+            settings, paths, manifest, event, parent=parent, pipeline=pipeline, ended=ended
+        )
 
 
 def _continue(
@@ -149,6 +164,7 @@ def _continue(
     *,
     parent: RunContext | None,
     pipeline: Pipeline | None = None,
+    ended: list[dict[str, object]] | None = None,
 ) -> RunResult:
     pipeline = _pipeline_for(settings.config, manifest, pipeline)
     pid, create_time = current_identity()
@@ -169,7 +185,9 @@ def _continue(
     writer = ManifestWriter(paths.manifest, manifest)
     writer.flush()
     ctx = RunContext(settings, paths, writer, EventLog(paths.runner_log), parent)
-    ctx.events.event("run:resume", actor=event.actor, reason=event.reason)
+    ctx.events.event(
+        "run:resume", actor=event.actor, reason=event.reason, ended_processes=ended or []
+    )
     return drive(ctx, pipeline)
 
 

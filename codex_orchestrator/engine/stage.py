@@ -7,6 +7,7 @@ import os
 
 from codex_orchestrator import __version__
 from codex_orchestrator.engine.context import RunContext
+from codex_orchestrator.engine.leftovers import StageSession
 from codex_orchestrator.engine.lines import Run
 from codex_orchestrator.engine.process import ProcessOutcome, ProcessRequest, run_process
 from codex_orchestrator.model import (
@@ -48,6 +49,17 @@ class _Sink:
 
     def on_tick(self) -> None:
         self.ctx.tick()
+
+    def on_spawn(self, session: StageSession) -> None:
+        """Journal the stage's session first (a runner killed now loses nothing), then
+        put it in the manifest with the next write."""
+        self.ctx.events.event("command:session", self.index, **session.to_dict())
+        record = self.ctx.manifest.command(self.index)
+        self.ctx.update(
+            self.ctx.manifest.with_command(
+                dataclasses.replace(record, process_group=session.to_dict())
+            )
+        )
 
 
 def stage_environment(ctx: RunContext, stage: CommandStage) -> dict[str, str]:
@@ -102,6 +114,7 @@ def run_command_stage(ctx: RunContext, stage: CommandStage, record: CommandRecor
         duration_ms=outcome.duration_ms,
         status=str(status),
         resources=outcome.resources.to_dict(),
+        ended_processes=list(outcome.ended_processes),
     )
     ctx.events.close_command()
     error_file = None
@@ -115,14 +128,25 @@ def run_command_stage(ctx: RunContext, stage: CommandStage, record: CommandRecor
         status=status,
         completed_at=now_iso(),
         exit_code=outcome.exit_code,
-        summary=_summary(stage, outcome, timeout_ms),
+        summary=_summary(stage, outcome, timeout_ms) + _ended_note(outcome),
         log_path=paths.relative(log_path),
         error_file=error_file,
         sub_run_id=None,
         signal=outcome.signal,
         duration_ms=outcome.duration_ms,
         resources=outcome.resources,
+        ended_processes=outcome.ended_processes,
     )
+
+
+def _ended_note(outcome: ProcessOutcome) -> str:
+    """`` (ended 2 leftover processes: sleep, nc)`` when the stage left some behind."""
+    ended = outcome.ended_processes
+    if not ended:
+        return ""
+    names = ", ".join(str(p.get("name") or p.get("pid")) for p in ended)
+    plural = "process" if len(ended) == 1 else "processes"
+    return f" (ended {len(ended)} leftover {plural}: {names})"
 
 
 def _classify(

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from codex_orchestrator.model.fields import enum_or, opt_int, opt_str, str_or
+from codex_orchestrator.model.fields import enum_or, list_of_maps, opt_int, opt_str, str_or
 
 
 class RunStatus(enum.StrEnum):
@@ -103,6 +103,8 @@ _COMMAND_KEYS = (
     "signal",
     "duration_ms",
     "resources",
+    "process_group",
+    "ended_processes",
 )
 
 
@@ -126,6 +128,10 @@ class CommandRecord:
     signal: str | None = None
     duration_ms: int | None = None
     resources: Resources | None = None
+    # The session the stage's leader heads while it runs (pid + create time), and the
+    # processes it left behind that the runner ended when it finished.
+    process_group: Mapping[str, Any] | None = None
+    ended_processes: tuple[Mapping[str, Any], ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -147,6 +153,8 @@ class CommandRecord:
             "signal": self.signal,
             "duration_ms": self.duration_ms,
             "resources": self.resources.to_dict() if self.resources else None,
+            "process_group": dict(self.process_group) if self.process_group else None,
+            "ended_processes": [dict(p) for p in self.ended_processes],
         }
         data.update(self.extra)
         return data
@@ -172,8 +180,16 @@ class CommandRecord:
             signal=opt_str(data.get("signal")),
             duration_ms=opt_int(data.get("duration_ms")),
             resources=Resources.from_dict(data.get("resources")),
+            process_group=group
+            if isinstance(group := data.get("process_group"), Mapping)
+            else None,
+            ended_processes=tuple(list_of_maps(data.get("ended_processes"))),
             extra={k: v for k, v in data.items() if k not in _COMMAND_KEYS},
         )
+
+
+def _map_or_none(value: Any) -> Mapping[str, Any] | None:
+    return value if isinstance(value, Mapping) else None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

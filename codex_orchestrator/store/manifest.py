@@ -133,6 +133,11 @@ class ManifestWriter:
         if force or time.monotonic() - self._last_write >= COALESCE_SECONDS:
             self.flush()
 
+    def flush_due(self) -> None:
+        """Write pending state once the coalescing interval has passed."""
+        if self._dirty and time.monotonic() - self._last_write >= COALESCE_SECONDS:
+            self.flush()
+
     def flush(self) -> None:
         """Write the state if it changed since the last write."""
         if not self._dirty:

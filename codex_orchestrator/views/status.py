@@ -103,6 +103,7 @@ def read_status(ref: RunRef, layout: RunsLayout) -> RunStatusView:
         "runner_pid": manifest.runner_pid,
         "runner_alive": alive,
         "lost": lost,
+        "leftover_processes": _leftovers(manifest, ref.manifest_path.parent) if lost else [],
         "resume_command": (
             f"codex-orchestrator resume --run {manifest.run_id} --task {ref.task_id}"
             if lost or manifest.status in (RunStatus.FAILED, RunStatus.CANCELLED)
@@ -116,6 +117,17 @@ def read_status(ref: RunRef, layout: RunsLayout) -> RunStatusView:
         activity=activity,
         manifest_path=layout.relative(ref.manifest_path),
     )
+
+
+def _leftovers(manifest: RunManifest, run_dir: Path) -> list[dict[str, Any]]:
+    """What a lost run's stages left running (``resume`` ends them first)."""
+    from codex_orchestrator.engine.leftovers import describe, recorded_sessions
+
+    return [
+        {**process, "stage": stage_id}
+        for stage_id, session in recorded_sessions(manifest, run_dir)
+        for process in describe(session)
+    ]
 
 
 def _newest_heartbeat(manifest: RunManifest, heartbeat_file: Path) -> str | None:
