@@ -89,7 +89,11 @@ def finalize(ctx: RunContext, pipeline: Pipeline) -> RunResult:
                 lines.append(f"Stage '{first.title}' failed: {first.summary or 'not finished'}.")
     else:
         status, detail = RunStatus.SUCCEEDED, None
-    if commands and all(c.status is CommandStatus.SKIPPED for c in commands):
+    # Skipped without running (not a failure allowFailure let through, which did run).
+    if commands and all(
+        c.status is CommandStatus.SKIPPED and c.exit_code is None and c.signal is None
+        for c in commands
+    ):
         lines.append(f"Every stage was skipped ({len(commands)} of {len(commands)}): nothing ran.")
     counts = guardrails.count_guardrails(commands)
     lines.extend(guardrails.guardrail_lines(counts, pipeline.requires_guardrails))

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 from filelock import FileLock, Timeout
 
-from codex_orchestrator.errors import ExitCode, LockTimeout, RunNotFound, StoreError
+from codex_orchestrator.errors import ExitCode, LockTimeout, RunNotFound, RunsPathError, StoreError
 from codex_orchestrator.legacy.migrate_exec import execute
 from codex_orchestrator.legacy.migrate_plan import PHASES, Action, PlanItem, plan_task
 from codex_orchestrator.model import now_iso
@@ -63,6 +63,8 @@ def migrate(request: MigrateRequest) -> MigrationReport:
     started = now_iso()
     # An unknown run id is refused here, before anything is written.
     planned = _select(layout, task_id, request.run_id, plan_task(layout, task_id))
+    if os.path.lexists(layout.runs_dir) and not layout.runs_dir.is_dir():
+        raise RunsPathError(f"cannot use {layout.runs_dir}: not a directory")
     untouched = not planned and not os.path.lexists(layout.task_dir(task_id))
     if untouched or request.dry_run:
         runs = [
