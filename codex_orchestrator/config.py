@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from codex_orchestrator.config_artifacts import read_artifact_globs, read_artifact_settings
 from codex_orchestrator.config_fields import FieldReader, json_type, key_path
 from codex_orchestrator.config_store import read_secrets, read_store
 from codex_orchestrator.diagnostics import DIAGNOSTICS_ID, diagnostics_pipeline
@@ -25,11 +26,24 @@ from codex_orchestrator.model import CommandStage, Config, Pipeline, Stage, Subp
 DEFAULT_CONFIG_NAME = "codex.orchestrator.json"
 CONFIG_ENV = "CODEX_ORCHESTRATOR_REPO_CONFIG_PATH"
 
-_TOP_KEYS = frozenset({"$schema", "defaultPipeline", "stageSets", "pipelines", "store", "secrets"})
+_TOP_KEYS = frozenset(
+    {"$schema", "defaultPipeline", "stageSets", "pipelines", "store", "secrets", "artifacts"}
+)
 _PIPELINE_KEYS = frozenset({"id", "title", "description", "guardrailsRequired", "stages"})
 _STAGE_KEYS: Mapping[str, frozenset[str]] = {
     "command": frozenset(
-        {"kind", "id", "title", "command", "cwd", "env", "allowFailure", "summaryHint", "timeoutMs"}
+        {
+            "kind",
+            "id",
+            "title",
+            "command",
+            "cwd",
+            "env",
+            "allowFailure",
+            "summaryHint",
+            "timeoutMs",
+            "artifacts",
+        }
     ),
     "subpipeline": frozenset({"kind", "id", "title", "pipeline", "optional"}),
     "stage-set": frozenset({"kind", "ref"}),
@@ -168,6 +182,7 @@ class _Loader(FieldReader):
             warnings=tuple(self.warnings),
             store=store,
             secrets=secrets,
+            artifacts=read_artifact_settings(self, document),
         )
 
     def pipeline(
@@ -234,6 +249,7 @@ class _Loader(FieldReader):
             allow_failure=self.flag(obj, where, "allowFailure") or False,
             summary_hint=self.text(obj, where, "summaryHint", required=False, allow_empty=True),
             timeout_ms=self.timeout(obj, where),
+            artifacts=read_artifact_globs(self, obj, where),
         )
         return _Entry(stage, where)
 

@@ -25,6 +25,7 @@ import psutil
 
 from codex_orchestrator.engine.leftovers import StageSession, end_orphans, end_session
 from codex_orchestrator.engine.lines import LineSplitter, Run, Tail
+from codex_orchestrator.engine.masking import Masker
 from codex_orchestrator.engine.pdeathsig import become_subreaper, child_preexec
 from codex_orchestrator.model import Resources
 
@@ -41,6 +42,9 @@ SAMPLE_EVERY_SECONDS = 1.0
 
 class OutputSink(Protocol):
     """Receives a command's output and periodic ticks while it runs."""
+
+    def on_bytes(self, stream: str, data: bytes) -> None:
+        """The bytes just read from ``stream``, before they are split into lines."""
 
     def on_output(self, stream: str, runs: list[Run]) -> None:
         """Runs of pieces read from ``stream`` (``stdout``/``stderr``); see LineSplitter."""
@@ -60,6 +64,7 @@ class ProcessRequest:
     cwd: Path
     env: Mapping[str, str]
     timeout_seconds: float | None = None
+    mask: tuple[bytes, ...] = ()  # values replaced by *** before output goes anywhere
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -153,6 +158,7 @@ class _Supervisor:
         self.deadline = started + request.timeout_seconds if request.timeout_seconds else None
         self.splitters = {"stdout": LineSplitter(), "stderr": LineSplitter()}
         self.tails = {"stdout": Tail(), "stderr": Tail()}
+        self.maskers = {name: Masker(request.mask) for name in self.tails}
         self.selector = selectors.DefaultSelector()
         self.wakeup_fd = wakeup_fd
         self.pidfd: int | None = None
@@ -240,11 +246,11 @@ class _Supervisor:
             return
         if not data:
             self.selector.unregister(fd)
-            runs = self.splitters[stream].close()
-            if runs:
-                self.sink.on_output(stream, runs)
+            self._end_stream(stream)
             return
+        data = self.maskers[stream].feed(data)
         self.tails[stream].feed(data)
+        self.sink.on_bytes(stream, data)
         runs = self.splitters[stream].feed(data)
         if runs:
             self.sink.on_output(stream, runs)
@@ -253,9 +259,15 @@ class _Supervisor:
         for key in list(self.selector.get_map().values()):
             if key.data in self.splitters:
                 self.selector.unregister(key.fd)
-                runs = self.splitters[str(key.data)].close()
-                if runs:
-                    self.sink.on_output(str(key.data), runs)
+                self._end_stream(str(key.data))
+
+    def _end_stream(self, stream: str) -> None:
+        """Flush what the masker held back, then the last unfinished line."""
+        rest = self.maskers[stream].close()
+        self.tails[stream].feed(rest)
+        runs = self.splitters[stream].feed(rest) + self.splitters[stream].close()
+        if runs:
+            self.sink.on_output(stream, runs)
 
     def _try_reap(self) -> None:
         if self.exit_status is not None:

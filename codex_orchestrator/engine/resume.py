@@ -169,7 +169,7 @@ def _continue(
     pipeline = _pipeline_for(settings.config, manifest, pipeline)
     pid, create_time = current_identity()
     commands = tuple(
-        _reset(record, stage)
+        _reset(record, stage, settings)
         for record, stage in zip(manifest.commands, pipeline.stages, strict=True)
     )
     manifest = manifest.replace(
@@ -191,11 +191,11 @@ def _continue(
     return drive(ctx, pipeline)
 
 
-def _reset(record: CommandRecord, stage: Stage) -> CommandRecord:
+def _reset(record: CommandRecord, stage: Stage, settings: RunSettings) -> CommandRecord:
     """A stage to run again goes back to pending, with the current config's command."""
     if record.status not in RESUMABLE:
         return record
-    command = stage.command if isinstance(stage, CommandStage) else None
+    command = settings.masked(stage.command) if isinstance(stage, CommandStage) else None
     return dataclasses.replace(record, status=CommandStatus.PENDING, command=command)
 
 

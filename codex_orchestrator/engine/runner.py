@@ -98,7 +98,7 @@ def new_manifest(
                 index=position,
                 id=stage.id,
                 title=stage.title,
-                command=stage.command
+                command=settings.masked(stage.command)
                 if isinstance(stage, CommandStage) and stage.skip_reason is None
                 else None,
                 kind=stage.kind,

@@ -6,7 +6,9 @@ import dataclasses
 import os
 
 from codex_orchestrator import __version__
+from codex_orchestrator.artifacts.stagekeep import WORKSPACE_ENV, StageArtifacts
 from codex_orchestrator.engine.context import RunContext
+from codex_orchestrator.engine.keeping import open_stage
 from codex_orchestrator.engine.leftovers import StageSession
 from codex_orchestrator.engine.lines import Run
 from codex_orchestrator.engine.process import ProcessOutcome, ProcessRequest, run_process
@@ -27,11 +29,15 @@ SUMMARY_CHARS = 240
 class _Sink:
     """Writes each batch of output to the run's event files as it is read."""
 
-    def __init__(self, ctx: RunContext, index: int) -> None:
+    def __init__(self, ctx: RunContext, index: int, kept: StageArtifacts) -> None:
         self.ctx = ctx
         self.index = index
+        self.kept = kept
         self.seq = 1
         self.observer = ctx.settings.observer if ctx.settings.observer.wants_output else None
+
+    def on_bytes(self, stream: str, data: bytes) -> None:
+        self.kept.write(data)
 
     def on_output(self, stream: str, runs: list[Run]) -> None:
         timestamp = now_iso()
@@ -89,19 +95,24 @@ def run_command_stage(ctx: RunContext, stage: CommandStage, record: CommandRecor
     paths = ctx.paths
     log_path = paths.command_log(record.index, stage.id)
     ctx.events.open_command(log_path)
-    ctx.events.event("command:start", record.index, id=stage.id, command=stage.command)
+    shown = ctx.settings.masked(stage.command)
+    ctx.events.event("command:start", record.index, id=stage.id, command=shown)
     timeout_ms = stage.timeout_ms or ctx.settings.stage_timeout_ms
     cwd = ctx.settings.layout.root / stage.cwd if stage.cwd else ctx.settings.layout.root
+    kept = open_stage(ctx, record)
+    env = stage_environment(ctx, stage)
+    env[WORKSPACE_ENV] = str(kept.workspace)
     request = ProcessRequest(
         argv=stage.argv or (SHELL, "-c", stage.command),
         cwd=cwd,
-        env=stage_environment(ctx, stage),
+        env=env,
         timeout_seconds=timeout_ms / 1000 if timeout_ms else None,
+        mask=ctx.settings.mask,
     )
     cancel = ctx.settings.cancel
     outcome = run_process(
         request,
-        _Sink(ctx, record.index),
+        _Sink(ctx, record.index, kept),
         cancel_requested=lambda: cancel.requested,
         wakeup_fd=cancel.read_fd,
     )
@@ -122,9 +133,9 @@ def run_command_stage(ctx: RunContext, stage: CommandStage, record: CommandRecor
         error_path = paths.error_file(record.index, stage.id)
         write_error_file(error_path, _report(ctx, stage, record.index, reason, outcome))
         error_file = paths.relative(error_path)
-    return dataclasses.replace(
+    finished = dataclasses.replace(
         record,
-        command=stage.command,
+        command=shown,
         status=status,
         completed_at=now_iso(),
         exit_code=outcome.exit_code,
@@ -137,6 +148,9 @@ def run_command_stage(ctx: RunContext, stage: CommandStage, record: CommandRecor
         resources=outcome.resources,
         ended_processes=outcome.ended_processes,
     )
+    # Kept whatever the outcome: a failed or timed-out stage's files matter most.
+    kept.finish(finished, ctx.manifest.run_id, cwd, stage.artifacts)
+    return finished
 
 
 def _ended_note(outcome: ProcessOutcome) -> str:
@@ -173,7 +187,7 @@ def _report(
         task_id=ctx.manifest.task_id,
         command_index=index,
         command_id=stage.id,
-        command=stage.command,
+        command=ctx.settings.masked(stage.command),
         reason=reason,
         exit_code=outcome.exit_code,
         signal=outcome.signal,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from codex_orchestrator.model.artifacts import ArtifactSettings
 from codex_orchestrator.model.records import StageKind
 from codex_orchestrator.model.settings import SecretsSettings, StoreSettings
 
@@ -23,6 +24,8 @@ class CommandStage:
     allow_failure: bool = False
     summary_hint: str | None = None
     timeout_ms: int | None = None
+    # ``artifacts``: globs (relative to the cwd, ``**`` allowed) kept after the stage.
+    artifacts: tuple[str, ...] = ()
     # Set by the embedded diagnostics pipeline for checks that are not present:
     # the stage is recorded as skipped with this text as its summary.
     skip_reason: str | None = None
@@ -92,3 +95,4 @@ class Config:
     warnings: tuple[str, ...] = ()
     store: StoreSettings = field(default_factory=StoreSettings)
     secrets: SecretsSettings = field(default_factory=SecretsSettings)
+    artifacts: ArtifactSettings = field(default_factory=ArtifactSettings)
