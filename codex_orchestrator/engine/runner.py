@@ -189,7 +189,9 @@ def _run_stages(ctx: RunContext, pipeline: Pipeline) -> None:
             duration_ms=None,
             resources=None,
         )
-        ctx.update(ctx.manifest.with_command(record), force=True)
+        # Journaled, not forced: the manifest is rewritten at most about once a second
+        # and readers merge the journal (store/journal.py).
+        ctx.record_command(record)
         if not (isinstance(stage, CommandStage) and stage.skip_reason is not None):
             observer.stage_started(ctx.manifest, record)
         if isinstance(stage, SubpipelineStage):
@@ -198,9 +200,7 @@ def _run_stages(ctx: RunContext, pipeline: Pipeline) -> None:
             record = _skip(ctx, stage, record)
         else:
             record = run_command_stage(ctx, stage, record)
-        # Not forced: the next stage's start (or finalize) writes it within
-        # microseconds, so each stage costs one fsync'd write, not two.
-        ctx.update(ctx.manifest.with_command(record))
+        ctx.record_command(record)
         observer.stage_finished(ctx.manifest, record)
         if record.status is CommandStatus.FAILED:
             return
@@ -256,7 +256,7 @@ def _run_child(ctx: RunContext, stage: SubpipelineStage, record: CommandRecord) 
         status = CommandStatus.SKIPPED
     else:
         status = CommandStatus.FAILED
-    ctx.update(ctx.manifest.with_child(child.as_child()))
+    ctx.record_child(child.as_child())
     ctx.events.event(
         "command:end",
         record.index,

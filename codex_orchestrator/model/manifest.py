@@ -87,6 +87,7 @@ _MANIFEST_KEYS = (
     "host",
     "config_path",
     "resources",
+    "journal_offset",
 )
 
 
@@ -142,6 +143,8 @@ class RunManifest:
     host: str | None = None
     config_path: str | None = None
     resources: Resources | None = None
+    # How much of runner.ndjson (bytes) this state reflects; readers merge the rest.
+    journal_offset: int | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def replace(self, **changes: Any) -> RunManifest:
@@ -215,6 +218,7 @@ class RunManifest:
             "host": self.host,
             "config_path": self.config_path,
             "resources": self.resources.to_dict() if self.resources else None,
+            "journal_offset": self.journal_offset,
         }
         data.update(self.extra)
         return data
@@ -292,5 +296,6 @@ class RunManifest:
             host=opt_str(data.get("host")),
             config_path=opt_str(data.get("config_path")),
             resources=Resources.from_dict(data.get("resources")),
+            journal_offset=opt_int(data.get("journal_offset")),
             extra={k: v for k, v in data.items() if k not in _MANIFEST_KEYS and not _default(k, v)},
         )

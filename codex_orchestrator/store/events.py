@@ -153,6 +153,10 @@ class EventLog:
         except OSError as exc:
             raise StoreError(f"cannot write run events: {exc.strerror or exc}") from exc
 
+    def offset(self) -> int:
+        """How many bytes ``runner.ndjson`` holds now (the journal's end)."""
+        return os.fstat(self._runner_fd).st_size
+
     def close(self) -> None:
         """Close every file."""
         try:

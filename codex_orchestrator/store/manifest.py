@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -72,9 +73,11 @@ def read_manifest_dict(path: Path) -> dict[str, Any]:
 def read_manifest(path: Path) -> RunManifest:
     """The manifest at ``path``, to be written back: a document that is not a valid
     manifest raises ManifestUnreadable naming the file and the bad field."""
+    from codex_orchestrator.store.journal import merge_journal
+
     data = read_manifest_dict(path)
     _check(path, data)
-    return RunManifest.from_dict(data)
+    return RunManifest.from_dict(merge_journal(data, path.parent))
 
 
 def _check(path: Path, data: dict[str, Any]) -> None:
@@ -116,6 +119,8 @@ class ManifestWriter:
         self._dirty = True
         self._last_write = 0.0
         self._lock = write_lock(path)
+        # Where the journal (runner.ndjson) ends: recorded with each write.
+        self.journal: Callable[[], int] | None = None
         self._written: tuple[int, int] | None = _identity(path)
         # Records are immutable: a record seen before serialises as before. This keeps
         # a write O(changed records) in Python, not O(all records).
@@ -146,6 +151,8 @@ class ManifestWriter:
             with self._lock:
                 if _identity(self.path) != self._written:
                     self._merge_foreign_events()
+                if self.journal is not None:
+                    self._manifest = self._manifest.replace(journal_offset=self.journal())
                 write_manifest(self.path, self._manifest, self._command_dicts())
                 self._written = _identity(self.path)
         except Timeout as exc:

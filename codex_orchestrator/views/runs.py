@@ -11,6 +11,7 @@ from codex_orchestrator.engine.liveness import runner_alive
 from codex_orchestrator.errors import OrchestratorError
 from codex_orchestrator.model import RunManifest, RunStatus, parse_iso
 from codex_orchestrator.store.catalog import list_runs
+from codex_orchestrator.store.journal import merge_journal
 from codex_orchestrator.store.layout import RunsLayout, resolve_task_id
 from codex_orchestrator.store.manifest import read_manifest_dict
 
@@ -61,6 +62,8 @@ def _rows(request: RunsRequest) -> Iterator[dict[str, Any]]:
         }
         try:
             raw = read_manifest_dict(ref.manifest_path)
+            if raw.get("status") == "in_progress":  # finished runs' manifests are final
+                raw = merge_journal(raw, ref.manifest_path.parent)
             manifest = RunManifest.from_dict(raw)
         except OrchestratorError as exc:
             row.update(

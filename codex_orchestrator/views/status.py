@@ -83,11 +83,14 @@ def locate(request: StatusRequest, layout: RunsLayout) -> RunRef:
 def read_status(ref: RunRef, layout: RunsLayout) -> RunStatusView:
     """Read the manifest and judge the runner's liveness (RunNotFound / ManifestUnreadable)."""
     from codex_orchestrator.model.check import present_field_problem
+    from codex_orchestrator.store.journal import merge_journal
 
     raw = read_manifest_dict(ref.manifest_path)
     problem = present_field_problem(raw)
     if problem is not None:
         raise ManifestUnreadable(f"{ref.manifest_path} is not a valid manifest: {problem}")
+    # Never behind what the log proves: the journal's newer events over the manifest.
+    raw = merge_journal(raw, ref.manifest_path.parent)
     manifest = RunManifest.from_dict(raw)
     heartbeat_at = _newest_heartbeat(manifest, heartbeat_beside(ref.manifest_path))
     moment = parse_iso(heartbeat_at)
