@@ -139,7 +139,7 @@ def end_orphans(session: StageSession, busy: Iterable[int] = ()) -> list[dict[st
     Cheap: reads the runner's children lists, not every process of the machine. Returns
     None when that list cannot be read here (then ``end_session`` scans instead).
     """
-    from codex_orchestrator.engine.pdeathsig import own_children
+    from codex_orchestrator.engine.reaper import own_children
 
     children = own_children()
     if children is None:

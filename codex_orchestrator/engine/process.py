@@ -23,10 +23,11 @@ from typing import Any, Protocol
 
 import psutil
 
+from codex_orchestrator.engine import watchdog
 from codex_orchestrator.engine.leftovers import StageSession, end_orphans, end_session
 from codex_orchestrator.engine.lines import LineSplitter, Run, Tail
 from codex_orchestrator.engine.masking import Masker
-from codex_orchestrator.engine.pdeathsig import become_subreaper, child_preexec
+from codex_orchestrator.engine.reaper import become_subreaper
 from codex_orchestrator.model import Resources
 
 READ_CHUNK = 256 * 1024
@@ -96,8 +97,6 @@ def run_process(
     started = time.monotonic()
     become_subreaper()
     try:
-        # start_new_session: setsid() runs in the child before preexec_fn, which then
-        # asks for SIGKILL when the runner dies (PR_SET_PDEATHSIG).
         proc = subprocess.Popen(
             request.argv,
             cwd=request.cwd,
@@ -107,7 +106,6 @@ def run_process(
             stderr=subprocess.PIPE,
             start_new_session=True,
             close_fds=True,
-            preexec_fn=child_preexec(os.getpid()),  # noqa: PLW1509 - only a bound C call
         )
     except OSError as exc:
         return ProcessOutcome(
@@ -117,16 +115,20 @@ def run_process(
             resources=Resources(),
             spawn_error=f"{exc.strerror or exc}: {exc.filename or request.argv[0]}",
         )
-    session = _session_of(proc.pid)
-    if session is not None:
-        sink.on_spawn(session)
-    outcome = _Supervisor(proc, request, sink, cancel_requested, wakeup_fd, started).run()
-    if session is None:
-        return outcome
-    # As GitHub Actions ends a job's orphans: whatever the stage left running goes now.
-    ended = end_orphans(session)
-    if ended is None:
-        ended = end_session(session)
+    watchdog.watch(proc.pid)  # its group dies with this runner, however it dies
+    try:
+        session = _session_of(proc.pid)
+        if session is not None:
+            sink.on_spawn(session)
+        outcome = _Supervisor(proc, request, sink, cancel_requested, wakeup_fd, started).run()
+        if session is None:
+            return outcome
+        # As GitHub Actions ends a job's orphans: whatever the stage left running goes.
+        ended = end_orphans(session)
+        if ended is None:
+            ended = end_session(session)
+    finally:
+        watchdog.release(proc.pid)
     return dataclasses.replace(outcome, ended_processes=tuple(ended)) if ended else outcome
 
 

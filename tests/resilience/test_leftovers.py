@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
+import sys
 
 import orjson
 import psutil
@@ -25,8 +25,11 @@ from .helpers import (
 
 pytestmark = pytest.mark.integration
 
-# The stage of the issue: a quiet wait, then a side effect that must happen once.
-DEPLOY = "echo $$ >> pids; sleep 3 & echo $! >> pids; wait; echo x >> deployed.txt"
+# The stage of the issue: a quiet wait, then a side effect that must happen once. Its
+# helper leaves the stage's process group (it stays in the session), as a job-control
+# shell's jobs do, so that something of the stage outlives the group the watchdog ends.
+HELPER = f"{sys.executable} -c 'import os, time; os.setpgid(0, 0); time.sleep(30)'"
+DEPLOY = f"echo $$ >> pids; {HELPER} & echo $! >> pids; wait; echo x >> deployed.txt"
 
 
 @pytest.mark.slow
@@ -52,17 +55,34 @@ def test_a_killed_runner_takes_its_stage_along_and_resume_runs_it_once(
     os.kill(runner.pid, signal.SIGKILL)
     runner.wait()
 
-    wait_gone([leader], "the stage's leader (it dies with its runner)")
+    wait_gone([leader], "the stage's leader (its group dies with its runner)")
     status = project.cli("status", "--latest", "--format", "json")
     assert status.returncode == 0
     leftovers = orjson.loads(status.stdout)["activity"]["leftover_processes"]
-    assert [(p["pid"], p["name"], p["stage"]) for p in leftovers] == [(sleeper, "sleep", "deploy")]
+    assert [(p["pid"], p["stage"]) for p in leftovers] == [(sleeper, "deploy")]
     assert not is_gone(sleeper)  # status only reports
+    project.pipeline(command_stage("deploy", "echo x >> deployed.txt"))
     resume = project.cli("resume", "--run", run_dir.name, "--format", "json")
     assert resume.returncode == 0, resume.stderr
     assert is_gone(sleeper)  # ended before the stage ran again
-    time.sleep(3.5)  # past the first sleep: had anything of the first attempt lived on...
-    assert (project.root / "deployed.txt").read_text() == "x\n"
+    events = read_ndjson(run_dir / "runner.ndjson")
+    (resumed,) = [e for e in events if e["type"] == "run:resume"]
+    assert [p["pid"] for p in resumed["ended_processes"]] == [sleeper]
+    assert (project.root / "deployed.txt").read_text() == "x\n"  # once
+
+
+def test_the_whole_group_dies_with_a_killed_runner(project: Project) -> None:
+    pids_file = project.track_pids(project.root / "pids")
+    project.pipeline(command_stage("wait", "echo $$ >> pids; sleep 30 & echo $! >> pids; wait"))
+    runner = project.spawn("start")
+    run_dir = runner.run_dir(project)
+    runner.wait_for_stage(run_dir, "wait")
+    wait_until(lambda: len(read_pids(pids_file)) == 2, "the stage and its job")
+
+    os.kill(runner.pid, signal.SIGKILL)
+    runner.wait()
+
+    wait_gone(read_pids(pids_file), "the stage's group (it dies with its runner)")
 
 
 def test_background_jobs_are_ended_with_their_stage_and_named(project: Project) -> None:
