@@ -153,7 +153,15 @@ class RunManifest:
 
     def with_command(self, record: CommandRecord) -> RunManifest:
         """A copy with the command of the same index replaced by ``record``."""
-        commands = tuple(record if c.index == record.index else c for c in self.commands)
+        position = record.index - 1
+        commands = self.commands
+        if 0 <= position < len(commands) and commands[position].index == record.index:
+            # The usual case (records in index order): one C-level copy, no Python loop
+            # over every record at every stage boundary.
+            updated = list(commands)
+            updated[position] = record
+            return dataclasses.replace(self, commands=tuple(updated))
+        commands = tuple(record if c.index == record.index else c for c in commands)
         return dataclasses.replace(self, commands=commands)
 
     def with_child(self, child: ChildRun) -> RunManifest:
