@@ -35,6 +35,7 @@ OWNED = {
     "metrics_recorded",
     "resume_events",
     "commands",
+    "run_summary_path",  # a finished run's summary is written anew (artifacts/summary.md)
 }
 
 
