@@ -24,7 +24,12 @@ from typing import Any, Protocol
 import psutil
 
 from codex_orchestrator.engine import watchdog
-from codex_orchestrator.engine.leftovers import StageSession, end_orphans, end_session
+from codex_orchestrator.engine.leftovers import (
+    StageSession,
+    end_orphans,
+    end_session,
+    process_create_time,
+)
 from codex_orchestrator.engine.lines import LineSplitter, Run, Tail
 from codex_orchestrator.engine.masking import Masker
 from codex_orchestrator.engine.reaper import become_subreaper
@@ -134,9 +139,8 @@ def run_process(
 
 def _session_of(pid: int) -> StageSession | None:
     """The session a leader started with ``start_new_session`` heads: its own pid."""
-    try:
-        created = psutil.Process(pid).create_time()
-    except psutil.Error:
+    created = process_create_time(pid)
+    if created is None:
         return None
     return StageSession(sid=pid, pgid=pid, leader_pid=pid, leader_create_time=created)
 

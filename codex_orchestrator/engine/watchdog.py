@@ -1,18 +1,19 @@
 """Stages die with their runner: one small watchdog process per runner.
 
 A runner killed with SIGKILL (the OOM killer, a CI timeout) cannot end its stages.
-Its watchdog can: a ``/bin/sh`` loop started once, in a session of its own, that reads
-``+ PGID`` when a stage starts and ``- PGID`` when it ends on a pipe from the runner.
-When the runner dies, however it dies, the kernel closes the pipe; the watchdog reads
-end-of-file and sends SIGKILL to the process group of every stage still running, then
-exits. A group is sent nothing once its stage ended, so a reused pid is never touched
-(a process group id cannot be reused while any member of the group lives).
+Its watchdog can: a ``/bin/sh`` started once, in a session of its own, blocked
+reading a pipe the runner never writes to. When the runner dies, however it dies,
+the kernel closes the pipe; the watchdog reads end-of-file, then the list of stage
+process groups the runner keeps in a small state file, and sends SIGKILL to each.
+A group leaves the list when its stage ends, so a reused pid is never touched (a
+process group id cannot be reused while any member of the group lives). At a normal
+exit the list is empty.
 
 Why not ``PR_SET_PDEATHSIG`` in each stage's leader: setting it needs code in the
 child between fork and exec (``preexec_fn``), which makes Python fork instead of
 vfork and costs about 1.1 ms per stage on a 2-core VM; it also reaches only the
-leader, not the background jobs of its group. Two ``write(2)`` calls per stage here
-cost microseconds, and the whole group goes.
+leader, not the background jobs of its group. Keeping the list costs one
+``pwrite(2)`` per stage start and end, and wakes nobody.
 """
 
 from __future__ import annotations
@@ -20,64 +21,83 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
+import tempfile
 import threading
 
 SCRIPT = r"""
 trap '' INT TERM HUP
-live=""
-while read -r op pg; do
-  case "$op" in
-    +) live="$live $pg" ;;
-    -) rest=""; for p in $live; do [ "$p" = "$pg" ] || rest="$rest $p"; done; live=$rest ;;
-  esac
-done
-for p in $live; do kill -9 "-$p" 2>/dev/null; done
+state=$1
+while read -r _; do :; done
+groups=""
+[ -f "$state" ] && read -r groups < "$state"
+for p in $groups; do kill -9 "-$p" 2>/dev/null; done
+rm -f "$state"
 """
 
-_lock = threading.Lock()
-_pipe: int | None = None
-_owner: int | None = None
 
+class _Watchdog:
+    """This process's watchdog: the pipe it waits on and the state file it reads."""
 
-def _writer() -> int | None:
-    """The pipe to this process's watchdog, started on first use (None if it cannot)."""
-    global _pipe, _owner
-    with _lock:
-        if _pipe is not None and _owner == os.getpid():
-            return _pipe
+    def __init__(self) -> None:
+        handle, self.path = tempfile.mkstemp(prefix="codex-orchestrator-watch-")
+        self.state = handle
+        self.groups: list[int] = []
+        self.width = 0
+        read_end, self.pipe = os.pipe()
         try:
-            proc = subprocess.Popen(
-                ["/bin/sh", "-c", SCRIPT],
-                stdin=subprocess.PIPE,
+            subprocess.Popen(
+                ["/bin/sh", "-c", SCRIPT, "watchdog", self.path],
+                stdin=read_end,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 start_new_session=True,
                 close_fds=True,
-            )
+            ).returncode = 0  # Popen must not reap it at exit: it outlives us
+        finally:
+            os.close(read_end)
+        os.set_inheritable(self.pipe, False)
+        os.set_inheritable(self.state, False)
+
+    def set(self, pgid: int, live: bool) -> None:
+        if live:
+            self.groups.append(pgid)
+        elif pgid in self.groups:
+            self.groups.remove(pgid)
+        line = " ".join(map(str, self.groups)).encode()
+        # One pwrite, padded over the previous content: a reader never sees it empty.
+        self.width = max(self.width, len(line))
+        os.pwrite(self.state, line.ljust(self.width) + b"\n", 0)
+
+
+_lock = threading.Lock()
+_watchdog: _Watchdog | None = None
+_owner: int | None = None
+
+
+def _current() -> _Watchdog | None:
+    global _watchdog, _owner
+    if _watchdog is None or _owner != os.getpid():
+        try:
+            _watchdog, _owner = _Watchdog(), os.getpid()
         except OSError:
             return None
-        assert proc.stdin is not None  # noqa: S101 - stdin=PIPE
-        _pipe, _owner = os.dup(proc.stdin.fileno()), os.getpid()
-        os.set_inheritable(_pipe, False)
-        proc.stdin.close()
-        # Popen would reap it at interpreter exit; it must outlive us instead.
-        proc.returncode = 0
-        return _pipe
+    return _watchdog
 
 
 def watch(pgid: int) -> None:
     """A stage started: its group is killed if the runner dies before ``release``."""
-    _send(f"+ {pgid}\n".encode())
+    _set(pgid, live=True)
 
 
 def release(pgid: int) -> None:
     """The stage ended: its group is the watchdog's no more."""
-    _send(f"- {pgid}\n".encode())
+    _set(pgid, live=False)
 
 
-def _send(line: bytes) -> None:
-    fd = _writer()
-    if fd is None:
-        return
-    with contextlib.suppress(OSError):  # a dead watchdog must not stop the run
-        os.write(fd, line)
+def _set(pgid: int, *, live: bool) -> None:
+    with _lock:
+        watchdog = _current()
+        if watchdog is None:
+            return
+        with contextlib.suppress(OSError):  # a lost watchdog must not stop the run
+            watchdog.set(pgid, live)
