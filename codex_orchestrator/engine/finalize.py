@@ -15,6 +15,7 @@ from codex_orchestrator.engine import guardrails
 from codex_orchestrator.engine.context import RunContext
 from codex_orchestrator.engine.keeping import apply_retention_after, collect_run_end
 from codex_orchestrator.engine.result import RunResult
+from codex_orchestrator.engine.sealing import seal_run_end
 from codex_orchestrator.errors import OrchestratorError
 from codex_orchestrator.model import (
     CommandStatus,
@@ -112,6 +113,8 @@ def finalize(ctx: RunContext, pipeline: Pipeline) -> RunResult:
         resources=total,
     )
     manifest, warnings = collect_run_end(ctx, manifest)
+    manifest, seal_warnings = seal_run_end(ctx, manifest)
+    warnings += seal_warnings
     ctx.update(manifest, force=True)
     ctx.events.event("run:end", status=str(status), status_detail=detail)
     append_metrics(

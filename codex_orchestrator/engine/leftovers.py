@@ -230,3 +230,13 @@ def describe(session: StageSession) -> list[dict[str, Any]]:
                 {"pid": process.pid, "name": process.name(), "command": _cmdline(process)}
             )
     return described
+
+
+def end_recorded(manifest: Any, run_dir: Path) -> list[dict[str, Any]]:
+    """End what a dead runner's stages left running (each running stage's session),
+    before any stage runs again; a pid reused by an unrelated process is never touched.
+    """
+    ended: list[dict[str, Any]] = []
+    for stage_id, session in recorded_sessions(manifest, run_dir):
+        ended += [{**process, "stage": stage_id} for process in end_session(session)]
+    return ended

@@ -113,7 +113,9 @@ class ManifestWriter:
     manifest stays on disk when a write fails: the temp file is discarded.
     """
 
-    def __init__(self, path: Path, manifest: RunManifest) -> None:
+    def __init__(self, path: Path, manifest: RunManifest, *, taken_over: bool = False) -> None:
+        # taken_over: the manifest was read earlier (resume), so the first write must
+        # keep resume events other processes recorded since that read.
         self.path = path
         self._manifest = manifest
         self._dirty = True
@@ -121,7 +123,7 @@ class ManifestWriter:
         self._lock = write_lock(path)
         # Where the journal (runner.ndjson) ends: recorded with each write.
         self.journal: Callable[[], int] | None = None
-        self._written: tuple[int, int] | None = _identity(path)
+        self._written: tuple[int, int] | None = None if taken_over else _identity(path)
         # Records are immutable: a record seen before serialises as before. This keeps
         # a write O(changed records) in Python, not O(all records).
         self._command_cache: dict[int, tuple[CommandRecord, dict[str, Any]]] = {}
