@@ -141,6 +141,7 @@ class StageLoop:
         try:
             stage_id, outcome = self.done.get(timeout=TICK_SECONDS)
         except queue.Empty:
+            self._record_sessions()
             self.ctx.tick()
             return
         job, thread = self.running.pop(stage_id)
@@ -150,6 +151,17 @@ class StageLoop:
             raise outcome
         self._finish(finish_command_stage(self.ctx, job, outcome))
         self.ctx.tick()
+
+    def _record_sessions(self) -> None:
+        """Put the sessions the stage threads reported into the manifest (the driver
+        alone writes it; the events were journaled when the leaders started)."""
+        for job, _ in self.running.values():
+            session = job.sink.session
+            if session is None or job.session_recorded:
+                continue
+            job.session_recorded = True
+            record = self.ctx.manifest.command(job.record.index)
+            self.ctx.record_command(dataclasses.replace(record, process_group=session.to_dict()))
 
     def _finish(self, record: CommandRecord) -> None:
         ctx = self.ctx

@@ -57,12 +57,14 @@ class StageSink:
         # Secret values become *** before the bytes go anywhere (tails, events, views).
         self.maskers = {name: Masker(ctx.settings.mask) for name in self.tails}
         self.observer = ctx.settings.observer if ctx.settings.observer.wants_output else None
+        self.session: StageSession | None = None
 
     def on_spawn(self, session: StageSession) -> None:
         """The leader started: journal its session at once (on the stage's thread, so
         the manifest is left to the driver; readers merge this event into
         ``commands[].process_group``)."""
         self.log.event("command:session", **session.to_dict())
+        self.session = session
 
     def write(self, stream: str, data: bytes) -> None:
         """Bytes from ``stream``: mask them, remember the tail, write the completed lines."""
@@ -133,6 +135,7 @@ class CommandJob:
             index=record.index,
         )
         self.sink = StageSink(ctx, self.log, self.kept)
+        self.session_recorded = False
 
     def execute(self, executor: Executor, cancel: CancelSignal) -> CommandOutcome:
         """Run the command (on the stage's thread) and write its last partial lines."""
