@@ -18,7 +18,7 @@ import orjson
 
 from codex_orchestrator.config_artifacts import read_artifact_globs, read_artifact_settings
 from codex_orchestrator.config_fields import FieldReader, json_type, key_path
-from codex_orchestrator.config_store import read_secrets, read_store
+from codex_orchestrator.config_store import read_pipeline_store, read_secrets, read_store
 from codex_orchestrator.diagnostics import DIAGNOSTICS_ID, diagnostics_pipeline
 from codex_orchestrator.errors import ConfigError
 from codex_orchestrator.model import CommandStage, Config, Pipeline, Stage, SubpipelineStage
@@ -29,7 +29,7 @@ CONFIG_ENV = "CODEX_ORCHESTRATOR_REPO_CONFIG_PATH"
 _TOP_KEYS = frozenset(
     {"$schema", "defaultPipeline", "stageSets", "pipelines", "store", "secrets", "artifacts"}
 )
-_PIPELINE_KEYS = frozenset({"id", "title", "description", "guardrailsRequired", "stages"})
+_PIPELINE_KEYS = frozenset({"id", "title", "description", "guardrailsRequired", "stages", "store"})
 _STAGE_KEYS: Mapping[str, frozenset[str]] = {
     "command": frozenset(
         {
@@ -220,6 +220,7 @@ class _Loader(FieldReader):
             description=description,
             guardrails_required=guardrails_required,
             stages=tuple(entry.stage for entry in entries),
+            store=read_pipeline_store(self, obj, where),
         )
         return pipeline, entries
 
