@@ -38,7 +38,9 @@ FLUSH = PipelineSpec(
     pipeline_id="lines-200k-flush", command=FLUSH_COMMAND, stages=1, lines=FLUSH_LINES
 )
 SEQ = PipelineSpec(pipeline_id="seq-2m", command=SEQ_COMMAND, stages=1, lines=SEQ_LINES)
-PIPELINES = (STARTUP, STAGES, FLUSH, SEQ)
+# Per-stage overhead must stay flat as runs grow (ours only: theirs takes ~20 s a run).
+STAGES_2000 = PipelineSpec(pipeline_id="stages-2000", command=TRUE_COMMAND, stages=2000, lines=0)
+PIPELINES = (STARTUP, STAGES, FLUSH, SEQ, STAGES_2000)
 
 
 def _pipeline_json(spec: PipelineSpec) -> dict[str, Any]:

@@ -50,6 +50,7 @@ class FieldReader:
     def warn_unknown(self, obj: Mapping[str, Any], where: str, known: frozenset[str]) -> None:
         self.warnings += [
             f"{self.display}: {key_path(where, key)}: unknown key (ignored)"
+            + _did_you_mean(key, known)
             for key in obj
             if key not in known
         ]
@@ -152,3 +153,15 @@ _EXPECTED: Mapping[type[Any], str] = {
     dict: "an object",
     bool: "true or false",
 }
+
+
+def _did_you_mean(key: str, known: frozenset[str]) -> str:
+    """``; did you mean timeoutMs?`` for a misspelt key, else nothing."""
+    import difflib
+
+    by_case = {name.lower(): name for name in known}
+    match = by_case.get(key.lower().replace("_", "").replace("-", ""))
+    if match is None:
+        close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.75)
+        match = close[0] if close else None
+    return f"; did you mean {match}?" if match else ""

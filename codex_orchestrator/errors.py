@@ -44,6 +44,10 @@ class ManifestUnreadable(OrchestratorError):
     """A manifest exists but is not a readable JSON object."""
 
 
+class RunsPathError(OrchestratorError):
+    """A path under ``.runs`` cannot be read or made (permissions, a file in the way)."""
+
+
 class ResumeBlocked(OrchestratorError):
     """A resume was refused (token, live runner, terminal status)."""
 

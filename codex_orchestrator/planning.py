@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from codex_orchestrator.config import load_config, resolve_config_path, select_pipeline
+from codex_orchestrator.errors import InvalidInput
 from codex_orchestrator.model import CommandStage, Config, Pipeline, StageKind
 
 
@@ -23,6 +24,7 @@ class PlanRequest:
     pipeline: str | None
     config: Path | None
     root: Path
+    target: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,6 +90,11 @@ class Plan:
     guardrails_required: bool
     stages: tuple[PlannedStage, ...]
     warnings: tuple[str, ...] = ()
+    target_id: str | None = None
+
+    def is_target(self, stage: PlannedStage) -> bool:
+        """Whether ``stage`` (a top-level one) is the run's ``--target``."""
+        return self.target_id == f"{self.pipeline_id}:{stage.id}"
 
     def to_dict(self) -> dict[str, Any]:
         """As ``plan --format json`` prints it (warnings go to stderr, not here)."""
@@ -97,6 +104,7 @@ class Plan:
             "description": self.description,
             "config_path": self.config_path,
             "guardrails_required": self.guardrails_required,
+            "plan_target_id": self.target_id,
             "stages": [stage.to_dict() for stage in self.stages],
         }
 
@@ -109,12 +117,28 @@ def resolve_plan(request: PlanRequest) -> Plan:
     """Load the config and resolve the requested pipeline; raises ConfigError."""
     path = resolve_config_path(request.config, request.root)
     config = load_config(path, request.root)
-    return build_plan(config, select_pipeline(config, request.pipeline))
+    pipeline = select_pipeline(config, request.pipeline)
+    return build_plan(config, pipeline, target_id(pipeline, request.target))
 
 
-def build_plan(config: Config, pipeline: Pipeline) -> Plan:
+def target_id(pipeline: Pipeline, target: str | None) -> str | None:
+    """``--target STAGE`` (or ``PIPELINE:STAGE``) as the TypeScript tool records it:
+    ``<pipeline>:<stage>``; InvalidInput when the pipeline has no such stage."""
+    if target is None:
+        return None
+    stage_id = target.strip().removeprefix(f"{pipeline.id}:")
+    if not any(stage.id == stage_id for stage in pipeline.stages):
+        known = ", ".join(stage.id for stage in pipeline.stages) or "none"
+        raise InvalidInput(
+            f"--target {target}: pipeline {pipeline.id} has no stage {stage_id} (stages: {known})"
+        )
+    return f"{pipeline.id}:{stage_id}"
+
+
+def build_plan(config: Config, pipeline: Pipeline, target: str | None = None) -> Plan:
     """The plan of ``pipeline``, subpipelines resolved from ``config`` (cycles were rejected)."""
     return Plan(
+        target_id=target,
         pipeline_id=pipeline.id,
         title=pipeline.title,
         description=pipeline.description,

@@ -733,3 +733,30 @@ def test_fixture_helpers_write_where_load_reads(tmp_path: Path) -> None:
     # Guards the helpers above: a config written elsewhere must not be picked up.
     write(tmp_path / "nested", doc(pipe("p", cmd("a"))))
     assert load_config(resolve_config_path(None, tmp_path), tmp_path).path is None
+
+
+@pytest.mark.integration
+def test_a_misspelt_key_gets_a_suggestion(tmp_path: Path) -> None:
+    """timeout_ms / timeoutms: warned, ignored, and the right spelling suggested."""
+    import subprocess
+    import sys
+
+    stage: dict[str, Any] = {"kind": "command", "id": "a", "title": "a", "command": "true"}
+    stage |= {"timeout_ms": 5, "allowfailure": True, "colour": "red"}
+    document = {"pipelines": [{"id": "p", "title": "p", "stages": [stage]}]}
+    (tmp_path / "codex.orchestrator.json").write_text(json.dumps(document))
+    result = subprocess.run(
+        [sys.executable, "-m", "codex_orchestrator", "plan"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    prefix = "codex-orchestrator: warning: codex.orchestrator.json: pipelines[0].stages[0]."
+    assert result.stderr.splitlines() == [
+        f"{prefix}timeout_ms: unknown key (ignored); did you mean timeoutMs?",
+        f"{prefix}allowfailure: unknown key (ignored); did you mean allowFailure?",
+        f"{prefix}colour: unknown key (ignored)",
+    ]

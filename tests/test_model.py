@@ -32,7 +32,7 @@ optional_text = st.none() | st.text(max_size=30)
 # CPU seconds are persisted rounded to milliseconds; generate values that survive that.
 cpu_seconds = st.integers(min_value=0, max_value=10**9).map(lambda n: n / 1000)
 resources = st.none() | st.builds(
-    Resources, cpu_seconds=cpu_seconds, peak_rss_bytes=st.integers(0, 2**48)
+    Resources, cpu_seconds=cpu_seconds, peak_rss_bytes=st.none() | st.integers(1, 2**48)
 )
 json_scalars = st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=10)
 # Unknown keys of older manifests; prefixed so they never collide with known fields.

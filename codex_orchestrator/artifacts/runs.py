@@ -10,6 +10,7 @@ from codex_orchestrator.artifacts.objects import ObjectStore
 from codex_orchestrator.engine.liveness import runner_alive
 from codex_orchestrator.model import RunManifest, RunStatus
 from codex_orchestrator.store.catalog import SOURCE_CLI, RunRef, locate_run
+from codex_orchestrator.store.journal import merge_journal
 from codex_orchestrator.store.layout import ArtifactPaths, RunsLayout, resolve_task_id
 from codex_orchestrator.store.manifest import read_manifest_dict
 
@@ -93,7 +94,8 @@ def _default(layout: RunsLayout, ref: RunRef, moved: Path | None) -> ArtifactPat
 
 def open_ref(layout: RunsLayout, ref: RunRef, configured_dir: str | None = None) -> RunArtifacts:
     """A run's artifacts from its catalog entry (RunNotFound / ManifestUnreadable)."""
-    raw = read_manifest_dict(ref.manifest_path)
+    # Never behind what the run's journal proves (store/journal.py).
+    raw = merge_journal(read_manifest_dict(ref.manifest_path), ref.manifest_path.parent)
     return RunArtifacts(
         layout=layout,
         ref=ref,

@@ -10,6 +10,7 @@ from codex_orchestrator import __version__
 from codex_orchestrator.cli import (
     artifacts,
     exec_cmd,
+    logs,
     metrics,
     migrate,
     plan,
@@ -57,6 +58,7 @@ for module in (
     artifacts,
     exec_cmd,
     status,
+    logs,
     runs,
     report,
     resume,
@@ -64,11 +66,17 @@ for module in (
     migrate,
     server,
     store,
-    artifacts,
 ):
     module.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        start.refuse_agent_options(args)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
     run_app(app, argv=argv)

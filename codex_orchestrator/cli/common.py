@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -46,12 +46,40 @@ ConfigOption = Annotated[
         dir_okay=False,
     ),
 ]
+QuietOption = Annotated[
+    bool,
+    typer.Option(
+        "--quiet",
+        "-q",
+        help="Text mode: only the stage lines, not the commands' output (a failed stage "
+        "still shows its last 20 lines).",
+    ),
+]
+TargetOption = Annotated[
+    str | None,
+    typer.Option(
+        "--target",
+        metavar="STAGE",
+        help="Focus on this stage: recorded as plan_target_id (PIPELINE:STAGE).",
+        show_default=False,
+    ),
+]
+TargetStageOption = Annotated[
+    str | None,
+    typer.Option("--target-stage", metavar="STAGE", help="Same as --target.", show_default=False),
+]
 
 
 def repo_root() -> Path:
-    """The repository root: ``$CODEX_ORCHESTRATOR_ROOT`` or the working directory."""
+    """The repository root: ``$CODEX_ORCHESTRATOR_ROOT``, else the nearest directory up
+    to the git top level holding ``codex.orchestrator.json``, else that top level, else
+    the working directory."""
     override = os.environ.get(ROOT_ENV)
-    return Path(override).resolve() if override else Path.cwd()
+    if override:
+        return Path(override).resolve()
+    from codex_orchestrator.rootdir import find_repo_root
+
+    return find_repo_root(Path.cwd())
 
 
 def fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:
@@ -68,6 +96,9 @@ def run_core(call: Callable[[], int]) -> NoReturn:
         fail(exc.message, exc.exit_code)
     except KeyboardInterrupt:
         fail("interrupted", ExitCode.CANCELLED)
+    except (PermissionError, NotADirectoryError, IsADirectoryError) as exc:
+        # A path out of reach or in the way is the user's to fix: name it, exit 2.
+        fail(f"cannot use {exc.filename}: {exc.strerror or exc}", ExitCode.USAGE)
     except Exception as exc:  # the last line of defence: one line, never a traceback
         fail(f"internal error: {exc!r}", ExitCode.INTERNAL)
     raise typer.Exit(int(code))
@@ -75,8 +106,12 @@ def run_core(call: Callable[[], int]) -> NoReturn:
 
 def run_app(app: typer.Typer, *, prog_name: str = PROG, argv: list[str] | None = None) -> NoReturn:
     """Run a Typer app as a program: usage errors, like every error, are one line."""
+    import typer.main
+
+    command = typer.main.get_command(app)
+    uniform_metavars(command)
     try:
-        code = app(args=argv, prog_name=prog_name, standalone_mode=False)
+        code = command.main(args=argv, prog_name=prog_name, standalone_mode=False)
     except Exception as exc:
         usage_error = _usage_error(exc, prog_name)
         if usage_error is None:
@@ -85,6 +120,33 @@ def run_app(app: typer.Typer, *, prog_name: str = PROG, argv: list[str] | None =
         sys.stderr.write(f"{message}\n")
         sys.exit(exit_code)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+_METAVARS = {
+    "run": "ID",
+    "run_id": "ID",
+    "parent_run": "ID",
+    "task": "ID",
+    "stage": "ID",
+    "config": "PATH",
+    "out": "PATH",
+}
+
+
+def uniform_metavars(command: Any) -> None:
+    """One metavar style in every help text: a value's name in capitals (``--task TASK``),
+    choices as ``text|json``, whatever each command declared."""
+    for param in getattr(command, "params", ()):
+        if getattr(param, "param_type_name", None) != "option" or param.is_flag or param.count:
+            continue
+        choices = getattr(param.type, "choices", None)
+        if choices:
+            param.metavar = "|".join(str(getattr(c, "value", c)) for c in choices)
+        elif not (param.metavar and param.metavar.isupper()):
+            name = param.name or "value"
+            param.metavar = _METAVARS.get(name, name.upper())
+    for sub in getattr(command, "commands", {}).values():
+        uniform_metavars(sub)
 
 
 def _usage_error(exc: Exception, prog_name: str) -> tuple[str, int] | None:

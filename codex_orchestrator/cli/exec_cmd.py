@@ -9,6 +9,7 @@ import typer
 from codex_orchestrator.cli.common import (
     FormatOption,
     OutputFormat,
+    QuietOption,
     TaskOption,
     repo_root,
     run_core,
@@ -32,6 +33,7 @@ def exec_command(
     task: TaskOption = None,
     fmt: FormatOption = OutputFormat.TEXT,
     stage_timeout: StageTimeoutOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Run one command (after --) as pipeline 'exec'; exit with the command's exit code."""
     from codex_orchestrator.cli.output import make_observer, print_result
@@ -42,7 +44,8 @@ def exec_command(
     )
 
     def call() -> int:
-        result = launch_exec(request, make_observer(fmt, interactive=False))
+        observer = make_observer(fmt, interactive=False, quiet=quiet, root=request.root)
+        result = launch_exec(request, observer)
         print_result(result, fmt)
         return exec_exit_code(result)
 

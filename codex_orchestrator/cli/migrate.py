@@ -52,7 +52,9 @@ def migrate(
         report = migrate_task(request)
         from codex_orchestrator.store.layout import relative_to_root
 
-        log_path = relative_to_root(request.root, report.log_path)
+        log_path = (
+            None if report.log_path is None else relative_to_root(request.root, report.log_path)
+        )
         if fmt is OutputFormat.JSON:
             emit_json({**report.document, "log_path": log_path})
             return report.exit_code

@@ -10,6 +10,8 @@ import typer
 
 from codex_orchestrator.cli.common import (
     ConfigOption,
+    TargetOption,
+    TargetStageOption,
     repo_root,
     run_core,
 )
@@ -48,6 +50,8 @@ def plan(
     pipeline: PipelineArgument = None,
     output_format: PlanFormatOption = PlanFormat.TEXT,
     config: ConfigOption = None,
+    target: TargetOption = None,
+    target_stage: TargetStageOption = None,
 ) -> None:
     """Show what a pipeline would run, without running it.
 
@@ -55,12 +59,16 @@ def plan(
     Nothing is run and nothing is written. --format json prints one JSON document
     on stdout. Config warnings go to stderr; a config error exits 2.
 
+    --target STAGE marks the stage a run would focus on (plan_target_id).
+
     Examples: "codex-orchestrator plan", "codex-orchestrator plan ci --format json".
     """
     # Imported here, not at module level, so other commands start without them.
     from codex_orchestrator.planning import PlanRequest, resolve_plan
 
-    request = PlanRequest(pipeline=pipeline, config=config, root=repo_root())
+    request = PlanRequest(
+        pipeline=pipeline, config=config, root=repo_root(), target=target or target_stage
+    )
 
     def core() -> ExitCode:
         resolved = resolve_plan(request)

@@ -10,6 +10,7 @@ from codex_orchestrator.cli.common import (
     ConfigOption,
     FormatOption,
     OutputFormat,
+    QuietOption,
     TaskOption,
     repo_root,
     run_core,
@@ -46,6 +47,7 @@ def resume(
     stage_timeout: StageTimeoutOption = None,
     jobs: JobsOption = None,
     fail_fast: FailFastOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Re-run the stages of a run that did not succeed.
 
@@ -69,5 +71,5 @@ def resume(
         fail_fast=fail_fast,
     )
 
-    observer = make_observer(fmt, interactive=False)
+    observer = make_observer(fmt, interactive=False, quiet=quiet, root=request.root)
     run_core(lambda: print_result(resume_run(request, observer, warn), fmt))

@@ -10,7 +10,11 @@ from codex_orchestrator.cli.common import (
     ConfigOption,
     FormatOption,
     OutputFormat,
+    QuietOption,
+    TargetOption,
+    TargetStageOption,
     TaskOption,
+    fail,
     repo_root,
     run_core,
 )
@@ -19,8 +23,8 @@ InteractiveOption = Annotated[
     bool | None,
     typer.Option(
         "--interactive/--no-interactive",
-        help="Live view of stages and the last output lines (default: on when stdout is a "
-        "terminal; never when it is not).",
+        help="Live view of stages and the last output lines on a terminal (off unless asked "
+        "for, as in the TypeScript tool; never when stdout is not a terminal).",
         show_default=False,
     ),
 ]
@@ -29,6 +33,7 @@ StageTimeoutOption = Annotated[
     typer.Option(
         "--stage-timeout",
         min=1,
+        metavar="MS",
         help="Default timeout in ms for stages without timeoutMs (TERM, grace, then KILL).",
         show_default=False,
     ),
@@ -52,6 +57,47 @@ FailFastOption = Annotated[
 ]
 
 
+def _recorded(name: str, field: str, metavar: str = "TEXT") -> object:
+    return typer.Option(
+        name, metavar=metavar, help=f"Recorded in the manifest as {field}.", show_default=False
+    )
+
+
+# The TypeScript tool's agent-only options. Some take an optional value
+# (``--multi-agent [auto|true|false]``), which a parser cannot tell from the pipeline
+# argument, so they are refused by name before parsing.
+AGENT_ONLY_OPTIONS = (
+    "--cloud",
+    "--execution-mode",
+    "--runtime-mode",
+    "--goal",
+    "--validator",
+    "--max-iterations",
+    "--max-minutes",
+    "--roles",
+    "--multi-agent",
+    "--collab",
+    "--auto-issue-log",
+)
+AGENT_ONLY_COMMANDS = ("start", "resume", "plan")
+
+
+def refuse_agent_options(argv: list[str]) -> None:
+    """Exit 2 with one line when ``start``/``resume``/``plan`` is given an agent-only option."""
+    commands = [arg for arg in argv if not arg.startswith("-")]
+    if not commands or commands[0] not in AGENT_ONLY_COMMANDS:
+        return
+    for arg in argv:
+        if arg == "--":
+            return
+        name = arg.split("=", 1)[0]
+        if name in AGENT_ONLY_OPTIONS:
+            fail(
+                f"{name} is not supported: this runner runs commands, not agents "
+                "(see the README's compatibility list)"
+            )
+
+
 def register(app: typer.Typer) -> None:
     """Add ``start`` to the app."""
     app.command("start")(start)
@@ -61,20 +107,50 @@ def start(
     pipeline: Annotated[
         str | None,
         typer.Argument(
-            help="Pipeline id (default: the config's defaultPipeline, else diagnostics)."
+            metavar="PIPELINE",
+            help="Pipeline id (default: the config's defaultPipeline, else diagnostics).",
+            show_default=False,
         ),
     ] = None,
     task: TaskOption = None,
     fmt: FormatOption = OutputFormat.TEXT,
     interactive: InteractiveOption = None,
+    ui: Annotated[bool, typer.Option("--ui", help="Same as --interactive.")] = False,
+    quiet: QuietOption = False,
     config: ConfigOption = None,
     parent_run: Annotated[
         str | None,
-        typer.Option("--parent-run", help="Record this run as a child of run ID (same task)."),
+        typer.Option(
+            "--parent-run",
+            metavar="ID",
+            help="Record this run as a child of run ID (same task).",
+            show_default=False,
+        ),
     ] = None,
     stage_timeout: StageTimeoutOption = None,
     jobs: JobsOption = None,
     fail_fast: FailFastOption = False,
+    approval_policy: Annotated[
+        str | None, _recorded("--approval-policy", "approval_policy", "POLICY")
+    ] = None,
+    target: TargetOption = None,
+    target_stage: TargetStageOption = None,
+    issue_provider: Annotated[str | None, _recorded("--issue-provider", "issue_provider")] = None,
+    issue_id: Annotated[str | None, _recorded("--issue-id", "issue_id", "ID")] = None,
+    issue_identifier: Annotated[
+        str | None, _recorded("--issue-identifier", "issue_identifier", "ID")
+    ] = None,
+    issue_updated_at: Annotated[
+        str | None, _recorded("--issue-updated-at", "issue_updated_at", "ISO")
+    ] = None,
+    repo_config_required: Annotated[
+        bool,
+        typer.Option(
+            "--repo-config-required",
+            envvar="CODEX_ORCHESTRATOR_REPO_CONFIG_REQUIRED",
+            help="Refuse to run the built-in pipelines when there is no config file.",
+        ),
+    ] = False,
 ) -> None:
     """Run a pipeline and write its evidence under .runs/<task>/cli/<run-id>/.
 
@@ -92,6 +168,13 @@ def start(
         stage_timeout_ms=stage_timeout,
         jobs=jobs,
         fail_fast=fail_fast,
+        approval_policy=approval_policy,
+        target=target or target_stage,
+        issue_provider=issue_provider,
+        issue_id=issue_id,
+        issue_identifier=issue_identifier,
+        issue_updated_at=issue_updated_at,
+        repo_config_required=repo_config_required,
     )
-
-    run_core(lambda: print_result(launch(request, make_observer(fmt, interactive), warn), fmt))
+    observer = make_observer(fmt, True if ui else interactive, quiet=quiet, root=request.root)
+    run_core(lambda: print_result(launch(request, observer, warn), fmt))

@@ -13,9 +13,17 @@ from codex_orchestrator.engine.executor import Executor
 from codex_orchestrator.engine.masking import mask_text, secret_values
 from codex_orchestrator.engine.observer import RunObserver
 from codex_orchestrator.engine.signals import CancelWatch
-from codex_orchestrator.model import HEARTBEAT_INTERVAL_SECONDS, Config, RunManifest, now_iso
+from codex_orchestrator.model import (
+    HEARTBEAT_INTERVAL_SECONDS,
+    ChildRun,
+    CommandRecord,
+    Config,
+    RunManifest,
+    now_iso,
+)
 from codex_orchestrator.store.events import EventLog
 from codex_orchestrator.store.evidence import write_heartbeat
+from codex_orchestrator.store.journal import CHILD_EVENT, COMMAND_EVENT
 from codex_orchestrator.store.layout import RunPaths, RunsLayout
 from codex_orchestrator.store.manifest import ManifestWriter
 
@@ -92,6 +100,7 @@ class RunContext:
         self.events = events
         self.parent = parent
         self._last_heartbeat = 0.0
+        writer.journal = events.offset
 
     @property
     def manifest(self) -> RunManifest:
@@ -101,6 +110,16 @@ class RunContext:
     def update(self, manifest: RunManifest, *, force: bool = False) -> None:
         """Replace the state (written at once when forced, else coalesced)."""
         self.writer.update(manifest, force=force)
+
+    def record_command(self, record: CommandRecord, *, force: bool = False) -> None:
+        """A stage's record changed: journal it first, then update the state."""
+        self.events.event(COMMAND_EVENT, record=record.to_dict())
+        self.update(self.manifest.with_command(record), force=force)
+
+    def record_child(self, child: ChildRun) -> None:
+        """A child run started or ended: journal it first, then update the state."""
+        self.events.event(CHILD_EVENT, child=child.to_dict())
+        self.update(self.manifest.with_child(child))
 
     def heartbeat(self) -> None:
         """Rewrite ``.heartbeat`` and stamp ``heartbeat_at``."""
@@ -113,5 +132,6 @@ class RunContext:
         """Called often while a stage runs: heartbeat when due, pending writes when due."""
         if time.monotonic() - self._last_heartbeat >= HEARTBEAT_INTERVAL_SECONDS:
             self.heartbeat()
+        self.writer.flush_due()
         if self.parent is not None:
             self.parent.tick()

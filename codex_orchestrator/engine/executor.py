@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from codex_orchestrator.model import Resources
 
@@ -94,6 +94,9 @@ class CommandOutcome:
     timed_out: bool = False
     cancelled: bool = False
     spawn_error: str | None = None
+    # What the command left running in its session and the executor ended when it
+    # finished ({pid, name, command}); the local executor fills it.
+    ended_processes: tuple[dict[str, Any], ...] = ()
 
 
 class Executor(Protocol):

@@ -33,8 +33,18 @@ CANCELLED_DETAIL = "run-canceled"
 
 
 def record_abort(ctx: RunContext, detail: str) -> None:
-    """Best effort after an error: mark the run failed and leave the last good manifest."""
+    """Best effort after an error: mark the run failed and leave the last good manifest.
+
+    A run ``finalize`` already decided (the error came later, e.g. writing the metrics
+    line) keeps its status and the stage's cause in ``status_detail``; the error is added
+    to its summary.
+    """
     manifest = ctx.manifest
+    if manifest.status.terminal:
+        with contextlib.suppress(OrchestratorError, OSError):
+            summary = "\n".join(filter(None, (manifest.summary, f"Then: {detail}.")))
+            ctx.update(manifest.replace(summary=summary), force=True)
+        return
     commands = tuple(
         dataclasses.replace(c, status=CommandStatus.FAILED, completed_at=now_iso(), summary=detail)
         if c.status is CommandStatus.RUNNING
@@ -103,6 +113,12 @@ def finalize(ctx: RunContext, pipeline: Pipeline) -> RunResult:
     commands = manifest.commands
     status, detail, lines = _decide(ctx, pipeline)
     lines.extend(gate_summary_lines(dict(manifest.extra)))
+    # Skipped without running (not a failure allowFailure let through, which did run).
+    if commands and all(
+        c.status is CommandStatus.SKIPPED and c.exit_code is None and c.signal is None
+        for c in commands
+    ):
+        lines.append(f"Every stage was skipped ({len(commands)} of {len(commands)}): nothing ran.")
     counts = guardrails.count_guardrails(commands)
     lines.extend(guardrails.guardrail_lines(counts, pipeline.requires_guardrails))
     total = Resources()

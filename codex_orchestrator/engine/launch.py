@@ -14,9 +14,10 @@ from codex_orchestrator.engine.observer import RunObserver
 from codex_orchestrator.engine.result import RunResult
 from codex_orchestrator.engine.runlock import hold_run_lock
 from codex_orchestrator.engine.runner import attach_to_parent, start_run
-from codex_orchestrator.errors import ExitCode, InvalidInput, RunNotFound
+from codex_orchestrator.errors import ConfigError, ExitCode, InvalidInput, RunNotFound
 from codex_orchestrator.model import CommandStage, CommandStatus, Config, Pipeline, RunStatus
 from codex_orchestrator.store.layout import RunsLayout, resolve_task_id, validate_run_id
+from codex_orchestrator.store.manifest import read_manifest
 
 EXEC_PIPELINE_ID = "exec"
 
@@ -33,6 +34,13 @@ class StartRequest:
     stage_timeout_ms: int | None = None
     jobs: int | None = None
     fail_fast: bool = False
+    approval_policy: str | None = None
+    target: str | None = None
+    issue_provider: str | None = None
+    issue_id: str | None = None
+    issue_identifier: str | None = None
+    issue_updated_at: str | None = None
+    repo_config_required: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,9 +55,25 @@ class ExecRequest:
 
 def launch(request: StartRequest, observer: RunObserver, warn: Callable[[str], None]) -> RunResult:
     """Run a configured pipeline (config problems are reported before anything is written)."""
+    from codex_orchestrator.config import DEFAULT_CONFIG_NAME
+    from codex_orchestrator.planning import target_id
+
     task_id = resolve_task_id(request.task)
     config, config_path = load_run_config(request.root, request.config, warn)
+    if request.repo_config_required and config_path is None:
+        raise ConfigError(
+            f"--repo-config-required: no {DEFAULT_CONFIG_NAME} at {request.root} "
+            "(the built-in pipelines are not used)"
+        )
     pipeline = select_pipeline(config, request.pipeline)
+    recorded = {
+        "approval_policy": request.approval_policy,
+        "plan_target_id": target_id(pipeline, request.target),
+        "issue_provider": request.issue_provider,
+        "issue_id": request.issue_id,
+        "issue_identifier": request.issue_identifier,
+        "issue_updated_at": request.issue_updated_at,
+    }
     layout = RunsLayout.for_root(request.root)
     with run_settings(
         layout,
@@ -61,12 +85,15 @@ def launch(request: StartRequest, observer: RunObserver, warn: Callable[[str], N
         fail_fast=request.fail_fast,
     ) as settings:
         if request.parent_run is None:
-            return start_run(settings, pipeline, task_id)
+            return start_run(settings, pipeline, task_id, recorded=recorded)
         parent_paths = layout.run(task_id, validate_run_id(request.parent_run))
         if not parent_paths.manifest.is_file():
             raise RunNotFound(f"parent run {request.parent_run} not found in task {task_id}")
+        read_manifest(parent_paths.manifest)  # a manifest we could not write back: exit 2
         with hold_run_lock(parent_paths):
-            result = start_run(settings, pipeline, task_id, parent_run_id=request.parent_run)
+            result = start_run(
+                settings, pipeline, task_id, parent_run_id=request.parent_run, recorded=recorded
+            )
             attach_to_parent(parent_paths, result)
         return result
 

@@ -115,7 +115,7 @@ class StageLoop:
                 blocked_by=blockers,
                 summary=blocked_summary(blockers),
             )
-            ctx.update(ctx.manifest.with_command(record))
+            ctx.record_command(record)
             ctx.settings.observer.stage_finished(ctx.manifest, record)
 
     def _full(self) -> bool:
@@ -135,7 +135,9 @@ class StageLoop:
             duration_ms=None,
             resources=None,
         )
-        ctx.update(ctx.manifest.with_command(record), force=True)
+        # Journaled, not forced: the manifest is rewritten at most about once a second
+        # and readers merge the journal (store/journal.py).
+        ctx.record_command(record)
         skip_reason = ready.reason if ready.action is Action.SKIP else None
         if isinstance(stage, CommandStage) and skip_reason is None:
             skip_reason = stage.skip_reason
@@ -167,6 +169,7 @@ class StageLoop:
         try:
             stage_id, outcome = self.done.get(timeout=TICK_SECONDS)
         except queue.Empty:
+            self._record_sessions()
             self.ctx.tick()
             return
         job, thread = self.running.pop(stage_id)
@@ -177,12 +180,21 @@ class StageLoop:
         self._finish(finish_command_stage(self.ctx, job, outcome))
         self.ctx.tick()
 
+    def _record_sessions(self) -> None:
+        """Put the sessions the stage threads reported into the manifest (the driver
+        alone writes it; the events were journaled when the leaders started)."""
+        for job, _ in self.running.values():
+            session = job.sink.session
+            if session is None or job.session_recorded:
+                continue
+            job.session_recorded = True
+            record = self.ctx.manifest.command(job.record.index)
+            self.ctx.record_command(dataclasses.replace(record, process_group=session.to_dict()))
+
     def _finish(self, record: CommandRecord) -> None:
         ctx = self.ctx
         record = self.watch.after_stage(record)
-        # Not forced: the next stage's start (or finalize) writes it within
-        # microseconds, so each stage costs one fsync'd write, not two.
-        ctx.update(ctx.manifest.with_command(record))
+        ctx.record_command(record)
         ctx.settings.observer.stage_finished(ctx.manifest, record)
         self.scheduler.finish(record.id, _OUTCOMES.get(record.status, Outcome.FAILED))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import socket
+from collections.abc import Mapping
 
 from codex_orchestrator import __version__
 from codex_orchestrator.engine.context import RunContext, RunSettings
@@ -101,17 +102,25 @@ def open_new_run(
     pipeline: Pipeline,
     parent_run_id: str | None,
     parent: RunContext | None,
+    recorded: Mapping[str, str | None] | None = None,
 ) -> RunContext:
-    """Write a new run's token and first manifest (its directory exists, its lock is held)."""
+    """Write a new run's token and first manifest (its directory exists, its lock is held).
+
+    ``recorded``: manifest fields given on the command line (approval policy, target,
+    issue identity), recorded as given.
+    """
     token = new_token()
     try:
         write_token(paths.resume_token, token)
     except OSError as exc:
         raise StoreError(f"cannot write {paths.resume_token}: {exc.strerror or exc}") from exc
     manifest = new_manifest(settings, paths, pipeline, token_digest(token), parent_run_id)
+    manifest = manifest.replace(**(recorded or {}))
+    events = EventLog(paths.runner_log)
     writer = ManifestWriter(paths.manifest, manifest)
+    writer.journal = events.offset  # the first write already says how much it reflects
     writer.flush()
-    ctx = RunContext(settings, paths, writer, EventLog(paths.runner_log), parent)
+    ctx = RunContext(settings, paths, writer, events, parent)
     ctx.events.event("run:start", pipeline_id=pipeline.id, run_id=paths.run_id)
     return ctx
 
@@ -123,8 +132,13 @@ def reopen_run(
     event: ResumeEvent,
     pipeline: Pipeline,
     parent: RunContext | None,
+    ended: list[dict[str, object]] | None = None,
 ) -> RunContext:
-    """Take over an existing run (its lock is held): stages to run again go back to pending."""
+    """Take over an existing run (its lock is held): stages to run again go back to pending.
+
+    ``ended``: what the dead runner's stages had left running, ended before anything
+    runs again (recorded in the ``run:resume`` event).
+    """
     pid, create_time = current_identity()
     commands = tuple(
         _reset(record, stage, settings)
@@ -140,10 +154,16 @@ def reopen_run(
         resume_events=(*manifest.resume_events, event),
         commands=commands,
     )
+    events = EventLog(paths.runner_log)
     writer = ManifestWriter(paths.manifest, manifest, taken_over=True)
+    # Reflects the whole journal so far: its older records must not be merged back
+    # over the stages just reset to pending.
+    writer.journal = events.offset
     writer.flush()
-    ctx = RunContext(settings, paths, writer, EventLog(paths.runner_log), parent)
-    ctx.events.event("run:resume", actor=event.actor, reason=event.reason)
+    ctx = RunContext(settings, paths, writer, events, parent)
+    ctx.events.event(
+        "run:resume", actor=event.actor, reason=event.reason, ended_processes=ended or []
+    )
     return ctx
 
 

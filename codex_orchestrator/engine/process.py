@@ -9,6 +9,7 @@ its pipes are drained with ``selectors`` in large chunks, and it is reaped with
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import resource
 import selectors
@@ -18,6 +19,7 @@ import time
 
 import psutil
 
+from codex_orchestrator.engine import watchdog
 from codex_orchestrator.engine.executor import (
     KILL_GRACE_SECONDS,
     STDERR,
@@ -27,6 +29,13 @@ from codex_orchestrator.engine.executor import (
     CommandRequest,
     OutputSink,
 )
+from codex_orchestrator.engine.leftovers import (
+    StageSession,
+    end_orphans,
+    end_session,
+    process_create_time,
+)
+from codex_orchestrator.engine.reaper import become_subreaper
 from codex_orchestrator.model import Resources
 
 _STREAMS = (STDOUT, STDERR)
@@ -51,8 +60,15 @@ class LocalExecutor:
 
 
 def run_process(request: CommandRequest, sink: OutputSink, cancel: CancelSignal) -> CommandOutcome:
-    """Run ``request`` to completion, streaming output into ``sink``."""
+    """Run ``request`` to completion, streaming output into ``sink``.
+
+    The command's process group is handed to this runner's watchdog while it runs (it
+    dies with the runner, however the runner dies), its session is reported to the
+    sink's optional ``on_spawn`` at once, and whatever of that session is still
+    running when the command ends is ended and listed in ``ended_processes``.
+    """
     started = time.monotonic()
+    become_subreaper()
     try:
         proc = subprocess.Popen(
             request.argv,
@@ -72,7 +88,30 @@ def run_process(request: CommandRequest, sink: OutputSink, cancel: CancelSignal)
             resources=Resources(),
             spawn_error=f"{exc.strerror or exc}: {exc.filename or request.argv[0]}",
         )
-    return _Supervisor(proc, request, sink, cancel, started).run()
+    watchdog.watch(proc.pid)
+    try:
+        session = _session_of(proc.pid)
+        on_spawn = getattr(sink, "on_spawn", None)
+        if session is not None and on_spawn is not None:
+            on_spawn(session)
+        outcome = _Supervisor(proc, request, sink, cancel, started).run()
+        if session is None:
+            return outcome
+        # As GitHub Actions ends a job's orphans: whatever the stage left running goes.
+        ended = end_orphans(session)
+        if ended is None:
+            ended = end_session(session)
+    finally:
+        watchdog.release(proc.pid)
+    return dataclasses.replace(outcome, ended_processes=tuple(ended)) if ended else outcome
+
+
+def _session_of(pid: int) -> StageSession | None:
+    """The session a leader started with ``start_new_session`` heads: its own pid."""
+    created = process_create_time(pid)
+    if created is None:
+        return None
+    return StageSession(sid=pid, pgid=pid, leader_pid=pid, leader_create_time=created)
 
 
 class _Supervisor:
@@ -283,7 +322,8 @@ class _Supervisor:
             duration_ms=int((time.monotonic() - self.started) * 1000),
             resources=Resources(
                 cpu_seconds=self.rusage_cpu,
-                peak_rss_bytes=max(self._own_rusage_rss(), self.peak_tree_rss),
+                # 0 means nothing was measured (the command ended before a sample).
+                peak_rss_bytes=max(self._own_rusage_rss(), self.peak_tree_rss) or None,
             ),
             timed_out=self.timed_out,
             cancelled=self.cancelled,

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from codex_orchestrator.config import load_run_config
 from codex_orchestrator.engine.context import run_settings
+from codex_orchestrator.engine.leftovers import end_recorded
 from codex_orchestrator.engine.liveness import runner_alive
 from codex_orchestrator.engine.observer import RunObserver
 from codex_orchestrator.engine.opening import StageWithoutCommand, pipeline_for_resume, reopen_run
@@ -91,6 +92,7 @@ def resume(request: ResumeRequest, observer: RunObserver, warn: Callable[[str], 
             pipeline = pipeline_for_resume(config, manifest)
         except StageWithoutCommand as exc:
             raise blocked(f"stage-without-command:{exc.stage_id}") from None
+        ended = end_recorded(manifest, paths.run_dir)
         with run_settings(
             layout,
             config,
@@ -101,7 +103,7 @@ def resume(request: ResumeRequest, observer: RunObserver, warn: Callable[[str], 
             fail_fast=request.fail_fast,
         ) as settings:
             event = ResumeEvent(timestamp=now_iso(), actor=actor, reason=reason, outcome="accepted")
-            ctx = reopen_run(settings, paths, manifest, event, pipeline, parent=None)
+            ctx = reopen_run(settings, paths, manifest, event, pipeline, None, ended)
             return drive(ctx, pipeline)
 
 

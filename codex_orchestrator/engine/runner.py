@@ -11,9 +11,11 @@ import contextlib
 import dataclasses
 import time
 import traceback
+from collections.abc import Mapping
 
 from codex_orchestrator.engine.context import RunContext, RunSettings
 from codex_orchestrator.engine.finalize import finalize, record_abort
+from codex_orchestrator.engine.leftovers import end_recorded
 from codex_orchestrator.engine.loop import StageLoop
 from codex_orchestrator.engine.opening import (
     open_new_run,
@@ -47,11 +49,16 @@ def start_run(
     *,
     parent_run_id: str | None = None,
     parent: RunContext | None = None,
+    recorded: Mapping[str, str | None] | None = None,
 ) -> RunResult:
-    """Create a new run of ``pipeline`` and drive it to a terminal state."""
+    """Create a new run of ``pipeline`` and drive it to a terminal state.
+
+    ``recorded``: manifest fields given on the command line (approval policy, target,
+    issue identity), recorded as given.
+    """
     paths = create_run_dir(settings.layout, task_id, new_run_id())
     with hold_run_lock(paths):
-        ctx = open_new_run(settings, paths, pipeline, parent_run_id, parent)
+        ctx = open_new_run(settings, paths, pipeline, parent_run_id, parent, recorded)
         return drive(ctx, pipeline)
 
 
@@ -70,7 +77,8 @@ def resume_child(parent: RunContext, pipeline: Pipeline, run_id: str) -> RunResu
             outcome="accepted",
         )
         child_pipeline = pipeline_for_resume(settings.config, manifest, pipeline)
-        ctx = reopen_run(settings, paths, manifest, event, child_pipeline, parent)
+        ended = end_recorded(manifest, paths.run_dir)
+        ctx = reopen_run(settings, paths, manifest, event, child_pipeline, parent, ended)
         return drive(ctx, child_pipeline)
 
 
@@ -126,7 +134,7 @@ def _run_child(ctx: RunContext, stage: SubpipelineStage, record: CommandRecord) 
         status = CommandStatus.SKIPPED
     else:
         status = CommandStatus.FAILED
-    ctx.update(ctx.manifest.with_child(child.as_child()))
+    ctx.record_child(child.as_child())
     log.event(
         "command:end",
         exit_code=None,

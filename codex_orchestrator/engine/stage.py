@@ -22,6 +22,7 @@ from codex_orchestrator.engine.executor import (
     Executor,
 )
 from codex_orchestrator.engine.keeping import open_stage
+from codex_orchestrator.engine.leftovers import StageSession
 from codex_orchestrator.engine.lines import LineSplitter, Run, Tail
 from codex_orchestrator.engine.masking import Masker
 from codex_orchestrator.model import (
@@ -56,6 +57,14 @@ class StageSink:
         # Secret values become *** before the bytes go anywhere (tails, events, views).
         self.maskers = {name: Masker(ctx.settings.mask) for name in self.tails}
         self.observer = ctx.settings.observer if ctx.settings.observer.wants_output else None
+        self.session: StageSession | None = None
+
+    def on_spawn(self, session: StageSession) -> None:
+        """The leader started: journal its session at once (on the stage's thread, so
+        the manifest is left to the driver; readers merge this event into
+        ``commands[].process_group``)."""
+        self.log.event("command:session", **session.to_dict())
+        self.session = session
 
     def write(self, stream: str, data: bytes) -> None:
         """Bytes from ``stream``: mask them, remember the tail, write the completed lines."""
@@ -126,6 +135,7 @@ class CommandJob:
             index=record.index,
         )
         self.sink = StageSink(ctx, self.log, self.kept)
+        self.session_recorded = False
 
     def execute(self, executor: Executor, cancel: CancelSignal) -> CommandOutcome:
         """Run the command (on the stage's thread) and write its last partial lines."""
@@ -185,6 +195,7 @@ def finish_command_stage(
         duration_ms=outcome.duration_ms,
         status=str(status),
         resources=outcome.resources.to_dict(),
+        ended_processes=list(outcome.ended_processes),
     )
     job.log.close()
     error_file = None
@@ -199,17 +210,28 @@ def finish_command_stage(
         status=status,
         completed_at=now_iso(),
         exit_code=outcome.exit_code,
-        summary=_summary(stage, outcome, output, timeout_ms),
+        summary=_summary(stage, outcome, output, timeout_ms) + _ended_note(outcome),
         log_path=paths.relative(job.log_path),
         error_file=error_file,
         sub_run_id=None,
         signal=outcome.signal,
         duration_ms=outcome.duration_ms,
         resources=outcome.resources,
+        ended_processes=outcome.ended_processes,
     )
     # Kept whatever the outcome: a failed or timed-out stage's files matter most.
     job.kept.finish(finished, ctx.manifest.run_id, job.cwd, stage.artifacts)
     return finished
+
+
+def _ended_note(outcome: CommandOutcome) -> str:
+    """`` (ended 2 leftover processes: sleep, nc)`` when the stage left some behind."""
+    ended = outcome.ended_processes
+    if not ended:
+        return ""
+    names = ", ".join(str(p.get("name") or p.get("pid")) for p in ended)
+    plural = "process" if len(ended) == 1 else "processes"
+    return f" (ended {len(ended)} leftover {plural}: {names})"
 
 
 def _classify(
@@ -271,6 +293,9 @@ def _summary(
     if outcome.spawn_error is not None:
         return f"Could not start: {outcome.spawn_error}"
     if outcome.cancelled:
+        if outcome.signal is None and outcome.exit_code is not None:
+            # The command handled the signal and exited on its own.
+            return f"Cancelled (exited with code {outcome.exit_code}){suffix}"
         return f"Cancelled (terminated with signal {outcome.signal or 'unknown'}){suffix}"
     if outcome.timed_out:
         return f"Timed out after {timeout_ms}ms{suffix}"

@@ -125,9 +125,8 @@ class RunTable:
         total = len(chosen)
         counts = self.status_counts(chosen)
         guarded = sum(self._guardrails[index] for index in chosen)
-        durations = sorted(
-            value for index in chosen if not math.isnan(value := self._duration[index])
-        )
+        in_order = [value for index in chosen if not math.isnan(value := self._duration[index])]
+        durations = sorted(in_order)
         return {
             "entries_total": total,
             "entries_succeeded": counts["succeeded"],
@@ -136,13 +135,13 @@ class RunTable:
             "status_counts": counts,
             "success_rate": _ratio(counts["succeeded"], total),
             "guardrail_coverage": _ratio(guarded, total),
-            "average_duration_seconds": _round(math.fsum(durations) / len(durations))
-            if durations
-            else None,
+            # Summed in file order, as the TypeScript script's reduce does, so that both
+            # tools give the same double for the same history.
+            "average_duration_seconds": sum(in_order) / len(in_order) if in_order else None,
             "durations_counted": len(durations),
             "duration_p50_seconds": percentile(durations, 0.50),
             "duration_p95_seconds": percentile(durations, 0.95),
-            "duration_max_seconds": _round(durations[-1]) if durations else None,
+            "duration_max_seconds": durations[-1] if durations else None,
         }
 
     def per_pipeline(self) -> dict[str, dict[str, Any]]:
@@ -172,7 +171,7 @@ def percentile(ordered: list[float], fraction: float) -> float | None:
     low = math.floor(position)
     high = min(low + 1, len(ordered) - 1)
     value = ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-    return _round(value)
+    return min(max(value, ordered[low]), ordered[high])  # never outside by a rounding ulp
 
 
 def _status(value: Any) -> str:
@@ -206,8 +205,5 @@ def _iso(epoch: float) -> str:
 
 
 def _ratio(part: int, whole: int) -> float | None:
-    return None if whole == 0 else round(part / whole, 6)
-
-
-def _round(value: float) -> float:
-    return round(value, 3)
+    """Full precision, as the TypeScript script writes it (0.5833333333333334)."""
+    return None if whole == 0 else part / whole

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 from filelock import FileLock, Timeout
 
-from codex_orchestrator.errors import ExitCode, LockTimeout, RunNotFound, StoreError
+from codex_orchestrator.errors import ExitCode, LockTimeout, RunNotFound, RunsPathError, StoreError
 from codex_orchestrator.legacy.migrate_exec import execute
 from codex_orchestrator.legacy.migrate_plan import PHASES, Action, PlanItem, plan_task
 from codex_orchestrator.model import now_iso
@@ -41,7 +41,7 @@ class MigrationReport:
     """The log document and where it was written."""
 
     document: dict[str, Any]
-    log_path: Path
+    log_path: Path | None  # None: nothing was written (a task with nothing on disk)
 
     @property
     def errors(self) -> int:
@@ -63,7 +63,10 @@ def migrate(request: MigrateRequest) -> MigrationReport:
     started = now_iso()
     # An unknown run id is refused here, before anything is written.
     planned = _select(layout, task_id, request.run_id, plan_task(layout, task_id))
-    if request.dry_run:
+    if os.path.lexists(layout.runs_dir) and not layout.runs_dir.is_dir():
+        raise RunsPathError(f"cannot use {layout.runs_dir}: not a directory")
+    untouched = not planned and not os.path.lexists(layout.task_dir(task_id))
+    if untouched or request.dry_run:
         runs = [
             _record(layout, item, _PLANNED_STATUS.get(item.action, "planned")) for item in planned
         ]
@@ -84,6 +87,9 @@ def migrate(request: MigrateRequest) -> MigrationReport:
         "task_runs_root": layout.relative(layout.cli_dir(task_id)),
         "runs": runs,
     }
+    if untouched:
+        # Nothing of this task is on disk (a mistyped --task): leave no trace either.
+        return MigrationReport(document=document, log_path=None)
     log_path = _write_log(layout, task_id, started, document, dry_run=request.dry_run)
     return MigrationReport(document=document, log_path=log_path)
 

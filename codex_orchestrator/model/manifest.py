@@ -33,6 +33,17 @@ MANIFEST_VERSION = 1
 HEARTBEAT_INTERVAL_SECONDS = 10
 HEARTBEAT_STALE_AFTER_SECONDS = 30
 RUNNER_FAMILY = "codex-cli"
+# Required by the TypeScript schema and constant for a command runner. A manifest
+# that already has them (the TypeScript tool's) keeps its own values: they stay in
+# ``extra`` and are written back as read.
+_TS_CONSTANTS: Mapping[str, Any] = {
+    "runtime_mode_requested": "cli",
+    "runtime_mode": "cli",
+    "runtime_provider": "CliRuntimeProvider",
+    "runtime_fallback": None,
+    "instructions_hash": None,
+    "instructions_sources": (),
+}
 
 
 _MANIFEST_KEYS = (
@@ -65,12 +76,10 @@ _MANIFEST_KEYS = (
     "child_runs",
     "run_summary_path",
     "plan_target_id",
-    "runtime_mode_requested",
-    "runtime_mode",
-    "runtime_provider",
-    "runtime_fallback",
-    "instructions_hash",
-    "instructions_sources",
+    "issue_provider",
+    "issue_id",
+    "issue_identifier",
+    "issue_updated_at",
     "guardrails_required",
     "runner_version",
     "runner_pid",
@@ -78,7 +87,16 @@ _MANIFEST_KEYS = (
     "host",
     "config_path",
     "resources",
+    "journal_offset",
 )
+
+
+def _default(key: str, value: Any) -> bool:
+    """Whether ``key`` holds the value we would write anyway (so ``extra`` needn't keep it)."""
+    if key not in _TS_CONSTANTS:
+        return False
+    default = _TS_CONSTANTS[key]
+    return bool(value == (list(default) if isinstance(default, tuple) else default))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -113,6 +131,11 @@ class RunManifest:
     commands: tuple[CommandRecord, ...] = ()
     child_runs: tuple[ChildRun, ...] = ()
     run_summary_path: str | None = None
+    plan_target_id: str | None = None
+    issue_provider: str | None = None
+    issue_id: str | None = None
+    issue_identifier: str | None = None
+    issue_updated_at: str | None = None
     guardrails_required: bool | None = None
     runner_version: str | None = None
     runner_pid: int | None = None
@@ -120,6 +143,8 @@ class RunManifest:
     host: str | None = None
     config_path: str | None = None
     resources: Resources | None = None
+    # How much of runner.ndjson (bytes) this state reflects; readers merge the rest.
+    journal_offset: int | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def replace(self, **changes: Any) -> RunManifest:
@@ -128,7 +153,15 @@ class RunManifest:
 
     def with_command(self, record: CommandRecord) -> RunManifest:
         """A copy with the command of the same index replaced by ``record``."""
-        commands = tuple(record if c.index == record.index else c for c in self.commands)
+        position = record.index - 1
+        commands = self.commands
+        if 0 <= position < len(commands) and commands[position].index == record.index:
+            # The usual case (records in index order): one C-level copy, no Python loop
+            # over every record at every stage boundary.
+            updated = list(commands)
+            updated[position] = record
+            return dataclasses.replace(self, commands=tuple(updated))
+        commands = tuple(record if c.index == record.index else c for c in commands)
         return dataclasses.replace(self, commands=commands)
 
     def with_child(self, child: ChildRun) -> RunManifest:
@@ -179,14 +212,12 @@ class RunManifest:
             else [record.to_dict() for record in self.commands],
             "child_runs": [child.to_dict() for child in self.child_runs],
             "run_summary_path": self.run_summary_path,
-            # Required by the TypeScript schema; constant for a command runner.
-            "plan_target_id": None,
-            "runtime_mode_requested": "cli",
-            "runtime_mode": "cli",
-            "runtime_provider": "CliRuntimeProvider",
-            "runtime_fallback": None,
-            "instructions_hash": None,
-            "instructions_sources": [],
+            "plan_target_id": self.plan_target_id,
+            "issue_provider": self.issue_provider,
+            "issue_id": self.issue_id,
+            "issue_identifier": self.issue_identifier,
+            "issue_updated_at": self.issue_updated_at,
+            **{k: list(v) if isinstance(v, tuple) else v for k, v in _TS_CONSTANTS.items()},
             "guardrails_required": self.guardrails_required,
             # Ours.
             "runner_version": self.runner_version,
@@ -195,6 +226,7 @@ class RunManifest:
             "host": self.host,
             "config_path": self.config_path,
             "resources": self.resources.to_dict() if self.resources else None,
+            "journal_offset": self.journal_offset,
         }
         data.update(self.extra)
         return data
@@ -260,6 +292,11 @@ class RunManifest:
                 for c in list_of_maps(data.get("child_runs"))
             ),
             run_summary_path=opt_str(data.get("run_summary_path")),
+            plan_target_id=opt_str(data.get("plan_target_id")),
+            issue_provider=opt_str(data.get("issue_provider")),
+            issue_id=opt_str(data.get("issue_id")),
+            issue_identifier=opt_str(data.get("issue_identifier")),
+            issue_updated_at=opt_str(data.get("issue_updated_at")),
             guardrails_required=opt_bool(data.get("guardrails_required")),
             runner_version=opt_str(data.get("runner_version")),
             runner_pid=opt_int(data.get("runner_pid")),
@@ -267,5 +304,6 @@ class RunManifest:
             host=opt_str(data.get("host")),
             config_path=opt_str(data.get("config_path")),
             resources=Resources.from_dict(data.get("resources")),
-            extra={k: v for k, v in data.items() if k not in _MANIFEST_KEYS},
+            journal_offset=opt_int(data.get("journal_offset")),
+            extra={k: v for k, v in data.items() if k not in _MANIFEST_KEYS and not _default(k, v)},
         )

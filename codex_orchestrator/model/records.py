@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from codex_orchestrator.model.fields import enum_or, opt_int, opt_str, str_or
+from codex_orchestrator.model.fields import enum_or, list_of_maps, opt_int, opt_str, str_or
 
 
 class RunStatus(enum.StrEnum):
@@ -64,10 +64,10 @@ class ReportFormat(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Resources:
-    """CPU seconds and peak resident memory of a process tree."""
+    """CPU seconds and peak resident memory of a process tree (None: not measured)."""
 
     cpu_seconds: float = 0.0
-    peak_rss_bytes: int = 0
+    peak_rss_bytes: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """As persisted."""
@@ -79,18 +79,20 @@ class Resources:
         if not isinstance(data, Mapping):
             return None
         cpu = data.get("cpu_seconds", 0.0)
-        rss = data.get("peak_rss_bytes", 0)
-        if not isinstance(cpu, int | float) or not isinstance(rss, int):
+        rss = data.get("peak_rss_bytes")
+        if not isinstance(cpu, int | float) or not (rss is None or isinstance(rss, int)):
             return None
-        return cls(cpu_seconds=float(cpu), peak_rss_bytes=rss)
+        # Older manifests wrote 0 when nothing was measured: that is "not measured".
+        return cls(cpu_seconds=float(cpu), peak_rss_bytes=rss or None)
 
     def combine(self, other: Resources | None) -> Resources:
         """Totals for a run: CPU adds up, peak memory is the largest."""
         if other is None:
             return self
+        measured = [r for r in (self.peak_rss_bytes, other.peak_rss_bytes) if r is not None]
         return Resources(
             cpu_seconds=self.cpu_seconds + other.cpu_seconds,
-            peak_rss_bytes=max(self.peak_rss_bytes, other.peak_rss_bytes),
+            peak_rss_bytes=max(measured) if measured else None,
         )
 
 
@@ -113,6 +115,8 @@ _COMMAND_KEYS = (
     "resources",
     "needs",
     "blocked_by",
+    "process_group",
+    "ended_processes",
 )
 
 
@@ -140,6 +144,10 @@ class CommandRecord:
     # needs, and while it waits on failed needs or a gate, what blocks it.
     needs: tuple[str, ...] | None = None
     blocked_by: tuple[str, ...] | None = None
+    # The session the stage's leader heads while it runs (pid + create time), and the
+    # processes it left behind that the runner ended when it finished.
+    process_group: Mapping[str, Any] | None = None
+    ended_processes: tuple[Mapping[str, Any], ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -161,6 +169,8 @@ class CommandRecord:
             "signal": self.signal,
             "duration_ms": self.duration_ms,
             "resources": self.resources.to_dict() if self.resources else None,
+            "process_group": dict(self.process_group) if self.process_group else None,
+            "ended_processes": [dict(p) for p in self.ended_processes],
         }
         if self.needs is not None:
             data["needs"] = list(self.needs)
@@ -191,8 +201,16 @@ class CommandRecord:
             resources=Resources.from_dict(data.get("resources")),
             needs=_names(data.get("needs")),
             blocked_by=_names(data.get("blocked_by")),
+            process_group=group
+            if isinstance(group := data.get("process_group"), Mapping)
+            else None,
+            ended_processes=tuple(list_of_maps(data.get("ended_processes"))),
             extra={k: v for k, v in data.items() if k not in _COMMAND_KEYS},
         )
+
+
+def _map_or_none(value: Any) -> Mapping[str, Any] | None:
+    return value if isinstance(value, Mapping) else None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -20,7 +20,14 @@ class RunSummary(BaseModel):
     task_id: str
     manifest: str = Field(description="The manifest's path, relative to the repository root.")
     source: str = Field(description="cli (canonical), mcp (older layout) or local-mcp (legacy).")
-    status: str = Field(description="queued|in_progress|succeeded|failed|cancelled, or unreadable.")
+    status: str = Field(
+        description="queued|in_progress|succeeded|failed|cancelled, unreadable, or lost "
+        "(in progress on paper, its runner dead)."
+    )
+    recorded_status: str | None = Field(
+        default=None, description="The status the manifest records (lost runs: in_progress)."
+    )
+    lost: bool = Field(default=False, description="Unfinished, and its runner is dead.")
     pipeline_id: str | None
     parent_run_id: str | None = None
     started_at: str | None
@@ -33,7 +40,7 @@ class Resources(BaseModel):
     """CPU seconds and peak resident memory of a stage or a run."""
 
     cpu_seconds: float
-    peak_rss_bytes: int
+    peak_rss_bytes: int | None = None  # null when not measured
 
 
 class Stage(BaseModel):
@@ -75,6 +82,11 @@ class Activity(BaseModel):
     runner_pid: int | None
     runner_alive: bool
     lost: bool = Field(description="In progress on paper, but its runner is gone.")
+    leftover_processes: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="What a lost run's stages left running ({pid, name, command, stage}); "
+        "resume ends it first.",
+    )
     resume_command: str | None
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from codex_orchestrator.errors import InvalidInput, RunNotFound
+from codex_orchestrator.errors import InvalidInput, RunNotFound, RunsPathError
 from codex_orchestrator.store.layout import (
     LEGACY_COMPAT_NAME,
     LEGACY_DIR_NAME,
@@ -190,8 +190,10 @@ def _entries(directory: Path) -> Iterator[os.DirEntry[str]]:
     try:
         with os.scandir(directory) as scan:
             yield from (entry for entry in scan if _is_run_name(entry.name))
-    except (FileNotFoundError, NotADirectoryError):
+    except FileNotFoundError:
         return
+    except OSError as exc:  # a file where the directory should be; no permission
+        raise RunsPathError(f"cannot read {directory}: {exc.strerror or exc}") from exc
 
 
 # ---------------------------------------------------------------------------

@@ -21,6 +21,9 @@ from codex_orchestrator.errors import StoreError
 from codex_orchestrator.model import now_iso
 from codex_orchestrator.store.copier import BackgroundCopier
 
+# Bytes that may stand in a JSON string as they are: printable ASCII but '"' and '\\'.
+_NEEDS_NO_ESCAPE = bytes(b for b in range(0x20, 0x7F) if b not in b'"\\') + b"\n"
+
 
 def encode_event(event: Mapping[str, Any]) -> bytes:
     """One event as a JSON line."""
@@ -41,23 +44,36 @@ def encode_output_lines(
     head = b'{"type":"command:' + stream.encode() + b'","timestamp":"' + timestamp.encode()
     head += b'","index":' + str(index).encode() + b',"seq":'
     tail = b',"partial":true}\n' if partial else b"}\n"
-    try:
-        text = b"\n".join(pieces).decode("utf-8")
-    except UnicodeDecodeError:
-        return _encode_slowly(head, tail, first_seq, pieces)
-    lines = text.split("\n")
-    if '"' in text:
-        # A line ending in '",' escapes to '\\",' and the next separator then makes a
-        # false '","': with quotes in the data, escape line by line.
-        escaped = [encoded[1:-1] for encoded in map(orjson.dumps, lines)]
+    joined = b"\n".join(pieces)
+    if not joined.translate(None, _NEEDS_NO_ESCAPE):
+        # Printable ASCII without quotes or backslashes (most build and test output):
+        # each line is its own JSON string body as it is.
+        escaped = pieces
     else:
-        # One orjson call escapes every line: with no quote in the data, every quote
-        # in its output is a string delimiter, so '","' is exactly the separator.
-        escaped = orjson.dumps(lines)[2:-2].split(b'","')
-    seqs = orjson.dumps(list(range(first_seq, first_seq + len(escaped))))[1:-1].split(b",")
-    glue = b'"' + tail + head
-    body = glue.join(map(b',"data":"'.join, zip(seqs, escaped, strict=True)))
-    return head + body + b'"' + tail
+        try:
+            text = joined.decode("utf-8")
+        except UnicodeDecodeError:
+            return _encode_slowly(head, tail, first_seq, pieces)
+        lines = text.split("\n")
+        if '"' in text:
+            # A line ending in '",' escapes to '\\",' and the next separator then makes
+            # a false '","': with quotes in the data, escape line by line.
+            escaped = [encoded[1:-1] for encoded in map(orjson.dumps, lines)]
+        else:
+            # One orjson call escapes every line: with no quote in the data, every
+            # quote in its output is a string delimiter, so '","' is the separator.
+            escaped = orjson.dumps(lines)[2:-2].split(b'","')
+    count = len(escaped)
+    seqs = orjson.dumps(list(range(first_seq, first_seq + count)))[1:-1].split(b",")
+    # head seq DATA line, then (tail head) seq DATA line ...: one join over a list
+    # filled by slice assignment, so no Python code runs per line.
+    parts = [b'"' + tail + head] * (4 * count)
+    parts[0] = head
+    parts[1::4] = seqs
+    parts[2::4] = [b',"data":"'] * count
+    parts[3::4] = escaped
+    parts.append(b'"' + tail)
+    return b"".join(parts)
 
 
 def _encode_slowly(head: bytes, tail: bytes, first_seq: int, pieces: list[bytes]) -> bytes:
@@ -121,6 +137,10 @@ class EventLog:
                 _write_all(self._runner_fd, data)
         except OSError as exc:
             raise StoreError(f"cannot write run events: {exc.strerror or exc}") from exc
+
+    def offset(self) -> int:
+        """How many bytes ``runner.ndjson`` holds now (the journal's end)."""
+        return os.fstat(self._runner_fd).st_size
 
     def forget(self, handle: CommandLog) -> None:
         """Drop a closed handle from the ones ``close`` closes."""

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from codex_orchestrator.errors import LockTimeout, StoreError
+from codex_orchestrator.errors import LockTimeout, RunsPathError, StoreError
 
 APPEND_LOCK_TIMEOUT_SECONDS = 30.0
 
@@ -90,9 +90,18 @@ def append_line_locked(
         raise StoreError(f"cannot append to {path}: {exc.strerror or exc}") from exc
 
 
+# A path in the way or out of reach is the user's to fix (exit 2); a full or read-only
+# disk is a store failure (exit 3).
+PATH_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.EEXIST, errno.EISDIR})
+
+
 def ensure_dir(path: Path) -> None:
-    """Create ``path`` and its parents, reporting failures as StoreError."""
+    """Create ``path`` and its parents: RunsPathError (exit 2) when a path is in the way
+    or out of reach, StoreError otherwise."""
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise StoreError(f"cannot create directory {path}: {exc.strerror or exc}") from exc
+        message = f"cannot create directory {path}: {exc.strerror or exc}"
+        if exc.errno in PATH_ERRNOS:
+            raise RunsPathError(message) from exc
+        raise StoreError(message) from exc

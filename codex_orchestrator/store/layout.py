@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from codex_orchestrator.errors import InvalidInput
+from codex_orchestrator.errors import InvalidInput, RunsPathError
 from codex_orchestrator.model import format_iso
 
 DEFAULT_TASK_ID = "0101"
@@ -412,12 +412,16 @@ class RunsLayout:
         return tuple(dict.fromkeys(forms))
 
     def task_ids(self) -> list[str]:
-        """Every task directory that holds runs, sorted."""
-        if not self.runs_dir.is_dir():
+        """Every task directory that holds runs, sorted (RunsPathError when unreadable)."""
+        try:
+            entries = list(self.runs_dir.iterdir())
+        except FileNotFoundError:
             return []
+        except OSError as exc:  # a file where .runs should be; no permission
+            raise RunsPathError(f"cannot read {self.runs_dir}: {exc.strerror or exc}") from exc
         return sorted(
             entry.name
-            for entry in self.runs_dir.iterdir()
+            for entry in entries
             if entry.is_dir()
             and entry.name != LEGACY_DIR_NAME
             and not entry.name.startswith(".")

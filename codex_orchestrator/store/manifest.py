@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,15 +35,20 @@ def _identity(path: Path) -> tuple[int, int] | None:
 def record_resume_event(path: Path, event: ResumeEvent) -> None:
     """Append a resume event to a manifest another process may own (under the write lock).
 
-    The owning runner notices the replaced file on its next write and keeps the event.
+    Only ``resume_events`` and ``updated_at`` change: every other field, ours or a
+    foreign tool's, is written back exactly as read. The owning runner notices the
+    replaced file on its next write and keeps the event.
     """
     try:
         with write_lock(path):
-            manifest = read_manifest(path)
-            updated = manifest.replace(
-                resume_events=(*manifest.resume_events, event), updated_at=now_iso()
-            )
-            write_manifest(path, updated)
+            data = read_manifest_dict(path)
+            _check(path, data)
+            data["resume_events"] = [*(data.get("resume_events") or []), event.to_dict()]
+            data["updated_at"] = now_iso()
+            try:
+                atomic_write(path, orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
+            except OSError as exc:
+                raise StoreError(f"cannot write {path}: {exc.strerror or exc}") from exc
     except Timeout as exc:
         raise LockTimeout(f"{path}: another process holds its write lock") from exc
 
@@ -65,8 +71,21 @@ def read_manifest_dict(path: Path) -> dict[str, Any]:
 
 
 def read_manifest(path: Path) -> RunManifest:
-    """The manifest at ``path``, read tolerantly."""
-    return RunManifest.from_dict(read_manifest_dict(path))
+    """The manifest at ``path``, to be written back: a document that is not a valid
+    manifest raises ManifestUnreadable naming the file and the bad field."""
+    from codex_orchestrator.store.journal import merge_journal
+
+    data = read_manifest_dict(path)
+    _check(path, data)
+    return RunManifest.from_dict(merge_journal(data, path.parent))
+
+
+def _check(path: Path, data: dict[str, Any]) -> None:
+    from codex_orchestrator.model.check import manifest_problem
+
+    problem = manifest_problem(data)
+    if problem is not None:
+        raise ManifestUnreadable(f"{path} is not a valid manifest: {problem}")
 
 
 def encode_manifest(
@@ -102,6 +121,8 @@ class ManifestWriter:
         self._dirty = True
         self._last_write = 0.0
         self._lock = write_lock(path)
+        # Where the journal (runner.ndjson) ends: recorded with each write.
+        self.journal: Callable[[], int] | None = None
         self._written: tuple[int, int] | None = None if taken_over else _identity(path)
         # Records are immutable: a record seen before serialises as before. This keeps
         # a write O(changed records) in Python, not O(all records).
@@ -119,6 +140,11 @@ class ManifestWriter:
         if force or time.monotonic() - self._last_write >= COALESCE_SECONDS:
             self.flush()
 
+    def flush_due(self) -> None:
+        """Write pending state once the coalescing interval has passed."""
+        if self._dirty and time.monotonic() - self._last_write >= COALESCE_SECONDS:
+            self.flush()
+
     def flush(self) -> None:
         """Write the state if it changed since the last write."""
         if not self._dirty:
@@ -127,6 +153,8 @@ class ManifestWriter:
             with self._lock:
                 if _identity(self.path) != self._written:
                     self._merge_foreign_events()
+                if self.journal is not None:
+                    self._manifest = self._manifest.replace(journal_offset=self.journal())
                 write_manifest(self.path, self._manifest, self._command_dicts())
                 self._written = _identity(self.path)
         except Timeout as exc:

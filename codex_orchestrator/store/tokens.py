@@ -36,5 +36,13 @@ def read_token(path: Path) -> str | None:
 
 
 def token_matches(token: str, recorded: str) -> bool:
-    """Compare a token with the recorded digest in constant time."""
-    return hmac.compare_digest(token_digest(token).encode(), recorded.strip().encode())
+    """Compare a token with what the manifest recorded, in constant time.
+
+    Ours record ``sha256:<hex>``; the TypeScript tool records the token itself. Both
+    sides are hashed before comparing a plain one, so the time does not depend on
+    where they differ or on their lengths.
+    """
+    recorded = recorded.strip()
+    if recorded.startswith(PREFIX):
+        return hmac.compare_digest(token_digest(token).encode(), recorded.encode())
+    return hmac.compare_digest(token_digest(token).encode(), token_digest(recorded).encode())

@@ -15,7 +15,7 @@ _STYLE = {"migrated": "green", "planned": "cyan", "skipped": "dim", "error": "re
 
 
 def render_migration(
-    document: Mapping[str, Any], log_path: str, console: Console | None = None
+    document: Mapping[str, Any], log_path: str | None, console: Console | None = None
 ) -> None:
     """One row per run; then the counts and where the log is."""
     console = console or Console()
@@ -47,7 +47,10 @@ def render_migration(
     summary = ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))
     if summary:
         console.print(summary, markup=False, highlight=False)
-    console.print(f"log written to {log_path}", markup=False, highlight=False)
+    if log_path is None:
+        console.print("no log written: the task has nothing under .runs", highlight=False)
+    else:
+        console.print(f"log written to {log_path}", markup=False, highlight=False)
 
 
 def _where(path: object, run_id: str) -> str:

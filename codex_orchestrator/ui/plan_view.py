@@ -22,6 +22,8 @@ def render_plan(plan: Plan, console: Console | None = None) -> None:
     source = plan.config_path or "built-in (no config file)"
     guardrails = "required" if plan.guardrails_required else "not required"
     out.print(Text(f"Config: {source}  Guardrails: {guardrails}", style="dim"))
+    if plan.target_id is not None:
+        out.print(Text(f"Target: {plan.target_id}", style="bold"))
     out.print(plan_table(plan))
 
 
@@ -34,10 +36,11 @@ def plan_table(plan: Plan) -> Table:
     # Notes sit under the command rather than beside it: the command gets the width.
     table.add_column("Runs", overflow="fold")
     for number, depth, stage in _rows(plan.stages, "", 0):
+        marker = "-> " if depth == 0 and plan.is_target(stage) else ""
         # Text(), never plain str: rich would read "[...]" inside commands as markup.
         table.add_row(
             Text(number),
-            Text("  " * depth + stage.id),
+            Text(marker + "  " * depth + stage.id, style="bold" if marker else ""),
             Text(stage.title),
             _runs(stage),
         )

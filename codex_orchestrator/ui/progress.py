@@ -1,8 +1,21 @@
-"""Plain-text progress: one line when a stage starts and one when it ends."""
+"""Plain-text progress, as Make and GitHub Actions show it.
+
+A line when a stage starts and one when it ends; in between, each line the command
+prints, as it arrives (stdout lines on our stdout, stderr lines on our stderr),
+prefixed by the stage id while several stages run side by side. With
+``GITHUB_ACTIONS=true`` each stage's lines sit in a ``::group::``. ``quiet`` keeps only
+the stage lines. A failed stage always shows its last lines afterwards, read back
+from its event file, so nothing has to be kept in memory for it.
+"""
 
 from __future__ import annotations
 
+import base64
+import os
+from pathlib import Path
 from typing import TextIO
+
+import orjson
 
 from codex_orchestrator.model import CommandRecord, CommandStatus, RunManifest
 
@@ -13,13 +26,28 @@ _MARKS = {
 }
 
 
+FAILED_TAIL_LINES = 20
+OUTPUT_STREAMS = (b'"type":"command:stdout"', b'"type":"command:stderr"')
+
+
 class TextObserver:
     """Writes stage progress to a text stream (stdout in text mode, stderr in JSON mode)."""
 
-    wants_output = False
-
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(
+        self,
+        stream: TextIO,
+        *,
+        quiet: bool = True,
+        root: Path | None = None,
+        errors: TextIO | None = None,
+        github: bool | None = None,
+    ) -> None:
         self.stream = stream
+        self.errors = errors or stream
+        self.wants_output = not quiet
+        self.root = root
+        self.github = os.environ.get("GITHUB_ACTIONS") == "true" if github is None else github
+        self._running: dict[int, str] = {}
 
     def _write(self, line: str) -> None:
         self.stream.write(line + "\n")
@@ -44,9 +72,17 @@ class TextObserver:
         also = [stage for stage in running if stage != record.id]
         alongside = f"  (running: {', '.join(also)})" if also else ""
         self._write(f"[{record.index}/{total}] {record.id}: {what}{alongside}")
+        if record.kind != "subpipeline":
+            self._running[record.index] = record.id
+            if self.github and self.wants_output:
+                self._write(f"::group::{record.id}")
 
     def output(self, index: int, stream: str, text: str) -> None:
-        """Not shown in plain text mode (it is in the logs)."""
+        """One line the command printed, as it arrives."""
+        target = self.errors if stream == "stderr" else self.stream
+        prefix = f"{self._running.get(index, index)} | " if len(self._running) > 1 else ""
+        target.write(f"{prefix}{text}\n")
+        target.flush()
 
     def stage_finished(self, manifest: RunManifest, record: CommandRecord) -> None:
         """Say how a stage ended."""
@@ -58,7 +94,26 @@ class TextObserver:
         if record.duration_ms is not None and record.status is not CommandStatus.SKIPPED:
             took = f" in {record.duration_ms / 1000:.2f}s"
         summary = f" - {record.summary}" if record.summary else ""
+        if self._running.pop(record.index, None) is not None and self.github and self.wants_output:
+            self._write("::endgroup::")
         self._write(f"[{record.index}/{total}] {mark} {record.id}{took}{summary}")
+        if record.status is CommandStatus.FAILED and record.log_path and self.root is not None:
+            self._show_tail(self.root / record.log_path, record.id)
+
+    def _show_tail(self, path: Path, stage_id: str) -> None:
+        """The last lines a failed stage printed (both streams, in order)."""
+        from codex_orchestrator.store.tail import last_lines
+
+        lines = [
+            _output_text(line)
+            for line in last_lines(path, FAILED_TAIL_LINES * 4)
+            if any(marker in line for marker in OUTPUT_STREAMS)
+        ][-FAILED_TAIL_LINES:]
+        if not lines:
+            return
+        self._write(f"--- last {len(lines)} line(s) of {stage_id} ---")
+        self.stream.writelines(f"{line}\n" for line in lines)
+        self._write(f"--- end of {stage_id} ---")
 
     def run_finished(self, manifest: RunManifest) -> None:
         """Say how the run ended."""
@@ -75,3 +130,15 @@ def render_result(manifest: RunManifest, manifest_path: str, stream: TextIO) -> 
     if manifest.summary:
         stream.writelines(f"  {line}\n" for line in manifest.summary.splitlines())
     stream.flush()
+
+
+def _output_text(line: bytes) -> str:
+    """The text of one output event line (its exact bytes, shown with replacements)."""
+    try:
+        event = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return ""
+    b64 = event.get("data_b64")
+    if isinstance(b64, str):
+        return base64.b64decode(b64).decode("utf-8", "replace")
+    return str(event.get("data", ""))

@@ -20,6 +20,7 @@ _STYLE = {
     "skipped": "dim",
     "pending": "dim",
     "queued": "dim",
+    "lost": "bold red",
 }
 
 
@@ -75,6 +76,15 @@ def render_status(
     if manifest.summary:
         console.print(manifest.summary)
     if view.lost:
+        for process in activity.get("leftover_processes") or ():
+            console.print(
+                Text(
+                    f"still running from stage {process['stage']}: pid {process['pid']} "
+                    f"{process['name']} (resume ends it first)",
+                    style="yellow",
+                ),
+                soft_wrap=True,
+            )
         console.print(
             Text(
                 "The runner is gone but the run is not finished. Resume it with:\n  "

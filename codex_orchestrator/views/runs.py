@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from codex_orchestrator.engine.liveness import runner_alive
 from codex_orchestrator.errors import OrchestratorError
-from codex_orchestrator.model import RunManifest, parse_iso
+from codex_orchestrator.model import RunManifest, RunStatus, parse_iso
 from codex_orchestrator.store.catalog import list_runs
+from codex_orchestrator.store.journal import merge_journal
 from codex_orchestrator.store.layout import RunsLayout, resolve_task_id
 from codex_orchestrator.store.manifest import read_manifest_dict
 
@@ -20,6 +23,9 @@ class RunsRequest:
     root: Path
     task: str | None
     all_tasks: bool
+    status: str | None = None
+    pipeline: str | None = None
+    limit: int | None = None
 
 
 def recorded_status(raw: dict[str, Any]) -> str:
@@ -29,10 +35,24 @@ def recorded_status(raw: dict[str, Any]) -> str:
 
 
 def list_run_rows(request: RunsRequest) -> list[dict[str, Any]]:
-    """One row per run; an unreadable manifest is listed with status ``unreadable``."""
+    """The rows the request selects, newest first, at most ``limit`` of them."""
+    rows = []
+    for row in _rows(request):
+        if request.status is not None and row["status"] != request.status:
+            continue
+        if request.pipeline is not None and row["pipeline_id"] != request.pipeline:
+            continue
+        rows.append(row)
+        if request.limit is not None and len(rows) >= request.limit:
+            break
+    return rows
+
+
+def _rows(request: RunsRequest) -> Iterator[dict[str, Any]]:
+    """One row per run; an unreadable manifest is listed with status ``unreadable``, an
+    unfinished run whose runner is dead as ``lost`` (its recorded status beside it)."""
     layout = RunsLayout.for_root(request.root)
     task = None if request.all_tasks else resolve_task_id(request.task)
-    rows = []
     for ref in list_runs(layout, task):
         row: dict[str, Any] = {
             "run_id": ref.run_id,
@@ -42,6 +62,8 @@ def list_run_rows(request: RunsRequest) -> list[dict[str, Any]]:
         }
         try:
             raw = read_manifest_dict(ref.manifest_path)
+            if raw.get("status") == "in_progress":  # finished runs' manifests are final
+                raw = merge_journal(raw, ref.manifest_path.parent)
             manifest = RunManifest.from_dict(raw)
         except OrchestratorError as exc:
             row.update(
@@ -52,11 +74,17 @@ def list_run_rows(request: RunsRequest) -> list[dict[str, Any]]:
                 duration_seconds=None,
                 error=exc.message,
             )
-            rows.append(row)
+            yield row
             continue
         started, completed = parse_iso(manifest.started_at), parse_iso(manifest.completed_at)
+        recorded = recorded_status(raw)
+        lost = manifest.status in (RunStatus.IN_PROGRESS, RunStatus.QUEUED) and not (
+            runner_alive(manifest.runner_pid, manifest.runner_create_time)
+        )
         row.update(
-            status=recorded_status(raw),
+            status="lost" if lost else recorded,
+            recorded_status=recorded,
+            lost=lost,
             pipeline_id=manifest.pipeline_id,
             parent_run_id=manifest.parent_run_id,
             started_at=manifest.started_at or None,
@@ -65,5 +93,4 @@ def list_run_rows(request: RunsRequest) -> list[dict[str, Any]]:
             if started and completed
             else None,
         )
-        rows.append(row)
-    return rows
+        yield row

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from codex_orchestrator.engine.liveness import runner_alive
-from codex_orchestrator.errors import OrchestratorError
+from codex_orchestrator.errors import ManifestUnreadable, OrchestratorError
 from codex_orchestrator.model import (
     HEARTBEAT_STALE_AFTER_SECONDS,
     RunManifest,
@@ -82,7 +82,15 @@ def locate(request: StatusRequest, layout: RunsLayout) -> RunRef:
 
 def read_status(ref: RunRef, layout: RunsLayout) -> RunStatusView:
     """Read the manifest and judge the runner's liveness (RunNotFound / ManifestUnreadable)."""
+    from codex_orchestrator.model.check import present_field_problem
+    from codex_orchestrator.store.journal import merge_journal
+
     raw = read_manifest_dict(ref.manifest_path)
+    problem = present_field_problem(raw)
+    if problem is not None:
+        raise ManifestUnreadable(f"{ref.manifest_path} is not a valid manifest: {problem}")
+    # Never behind what the log proves: the journal's newer events over the manifest.
+    raw = merge_journal(raw, ref.manifest_path.parent)
     manifest = RunManifest.from_dict(raw)
     heartbeat_at = _newest_heartbeat(manifest, heartbeat_beside(ref.manifest_path))
     moment = parse_iso(heartbeat_at)
@@ -98,6 +106,7 @@ def read_status(ref: RunRef, layout: RunsLayout) -> RunStatusView:
         "runner_pid": manifest.runner_pid,
         "runner_alive": alive,
         "lost": lost,
+        "leftover_processes": _leftovers(manifest, ref.manifest_path.parent) if lost else [],
         "resume_command": (
             f"codex-orchestrator resume --run {manifest.run_id} --task {ref.task_id}"
             if lost or manifest.status in (RunStatus.FAILED, RunStatus.CANCELLED)
@@ -111,6 +120,17 @@ def read_status(ref: RunRef, layout: RunsLayout) -> RunStatusView:
         activity=activity,
         manifest_path=layout.relative(ref.manifest_path),
     )
+
+
+def _leftovers(manifest: RunManifest, run_dir: Path) -> list[dict[str, Any]]:
+    """What a lost run's stages left running (``resume`` ends them first)."""
+    from codex_orchestrator.engine.leftovers import describe, recorded_sessions
+
+    return [
+        {**process, "stage": stage_id}
+        for stage_id, session in recorded_sessions(manifest, run_dir)
+        for process in describe(session)
+    ]
 
 
 def _newest_heartbeat(manifest: RunManifest, heartbeat_file: Path) -> str | None:

@@ -1,4 +1,4 @@
-"""The interactive live view: on a terminal by default, never when stdout is not one."""
+"""The interactive live view: on a terminal when asked for, never when stdout is not one."""
 
 from __future__ import annotations
 
@@ -57,9 +57,9 @@ def project(tmp_path: Path) -> Path:
 
 
 @pytest.mark.integration
-def test_live_view_on_a_terminal_by_default(project: Path) -> None:
-    """On a TTY, start shows the stages table and the newest output lines as it runs."""
-    code, screen = _run_on_terminal(project, "start", "p")
+def test_live_view_on_a_terminal_when_asked_for(project: Path) -> None:
+    """On a TTY, start --interactive shows the stages table and the newest output lines."""
+    code, screen = _run_on_terminal(project, "start", "p", "--interactive")
     assert code == 0
     assert "\x1b[" in screen  # drawn with terminal control sequences
     for text in ("first", "second", "succeeded", "first-output-line", "42-on-stderr"):
@@ -68,12 +68,14 @@ def test_live_view_on_a_terminal_by_default(project: Path) -> None:
 
 
 @pytest.mark.integration
-def test_no_interactive_on_a_terminal_prints_plain_progress(project: Path) -> None:
-    """--no-interactive keeps the line-per-stage text even on a TTY (no output lines)."""
-    code, screen = _run_on_terminal(project, "start", "p", "--no-interactive")
+@pytest.mark.parametrize("flags", [(), ("--no-interactive",)])
+def test_plain_progress_on_a_terminal_unless_asked_for(
+    project: Path, flags: tuple[str, ...]
+) -> None:
+    """As in the TypeScript tool, the live view stays off unless --interactive/--ui is given."""
+    code, screen = _run_on_terminal(project, "start", "p", *flags)
     assert code == 0
     assert "[1/2] first: echo first-output-line" in screen
-    assert "42-on-stderr" not in screen  # output lines are in the logs, not on screen
     assert "\x1b[?25l" not in screen  # the live view hides the cursor; plain text does not
 
 

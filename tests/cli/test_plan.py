@@ -19,6 +19,7 @@ Run = Callable[..., Result]
 
 PLAN_KEYS = {
     "pipeline_id",
+    "plan_target_id",
     "title",
     "description",
     "config_path",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,8 @@ from typer.testing import Result
 Run = Callable[..., Result]
 ROW_KEYS = {
     "run_id",
+    "recorded_status",
+    "lost",
     "task_id",
     "manifest",
     "source",
@@ -151,3 +155,45 @@ def test_wide_terminal_shows_the_start_time(project: Project) -> None:
     assert "started" in header
     started = orjson.loads(project.beta.manifest_path.read_bytes())["started_at"]
     assert started.replace("T", " ")[:19] in row
+
+
+@pytest.mark.integration
+def test_runs_filters_by_status_and_pipeline_and_limits(project: Project) -> None:
+    everything = project.rows("--all-tasks")
+    failed = project.rows("--all-tasks", "--status", "failed")
+    assert [row["run_id"] for row in failed] == [project.alpha_failed.run_id]
+    assert [row["run_id"] for row in project.rows("--all-tasks", "--limit", "2")] == [
+        row["run_id"] for row in everything[:2]
+    ]
+    assert project.rows("--all-tasks", "--pipeline", "exec", "--limit", "1") == everything[:1]
+    assert project.rows("--all-tasks", "--pipeline", "ci") == []
+    assert project.rows("--task", "alpha", "--status", "succeeded")[0]["run_id"] == (
+        project.alpha_ok.run_id
+    )
+
+
+def _dead_pid() -> int:
+    """The pid of a process that has exited (and been reaped)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(proc.stdout)
+
+
+@pytest.mark.integration
+def test_a_run_whose_runner_is_dead_is_lost(tmp_path: Path) -> None:
+    _, _, run = exec_json(tmp_path, "true")
+    manifest = run.manifest()
+    manifest.update(status="in_progress", completed_at=None, runner_pid=_dead_pid())
+    run.manifest_path.write_bytes(orjson.dumps(manifest))
+
+    result = run_cli_subprocess(tmp_path, "runs", "--format", "json")
+    (row,) = orjson.loads(result.stdout)
+    assert (row["status"], row["recorded_status"], row["lost"]) == ("lost", "in_progress", True)
+    text = run_cli_subprocess(tmp_path, "runs", env={"COLUMNS": "100"})
+    assert f"{run.run_id} │ lost " in text.stdout
+    lost = run_cli_subprocess(tmp_path, "runs", "--status", "lost", "--format", "json")
+    assert len(orjson.loads(lost.stdout)) == 1

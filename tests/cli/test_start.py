@@ -165,15 +165,18 @@ def test_text_format_shows_each_stage_start_and_end(tmp_path: Path) -> None:
     run = only_run(tmp_path)
     assert lines[0].startswith(f"run {run.run_id}: pipeline ci, 2 stage(s) -> ")
     assert lines[1] == "[1/2] build: echo built"
-    assert re.fullmatch(r"\[1/2\] ok   build( in \d+\.\d\ds)? - built", lines[2]), lines[2]
-    assert lines[3] == "[2/2] check: echo nope >&2; exit 4"
+    assert lines[2] == "built"  # what the command printed, as it arrived
+    assert re.fullmatch(r"\[1/2\] ok   build( in \d+\.\d\ds)? - built", lines[3]), lines[3]
+    assert lines[4] == "[2/2] check: echo nope >&2; exit 4"
+    assert "nope" in result.stderr.splitlines()  # its stderr line, on stderr
     assert re.fullmatch(
-        r"\[2/2\] FAIL check( in \d+\.\d\ds)? - Exited with code 4 — nope", lines[4]
-    ), lines[4]
-    assert lines[5] == f"run {run.run_id}: failed"
-    assert lines[6] == "status:   failed (stage:check:failed)"
-    assert lines[7] == f"run:      {run.run_id} (task 0101)"
-    assert lines[8] == f"manifest: .runs/0101/cli/{run.run_id}/manifest.json"
+        r"\[2/2\] FAIL check( in \d+\.\d\ds)? - Exited with code 4 — nope", lines[5]
+    ), lines[5]
+    assert lines[6:9] == ["--- last 1 line(s) of check ---", "nope", "--- end of check ---"]
+    assert lines[9] == f"run {run.run_id}: failed"
+    assert lines[10] == "status:   failed (stage:check:failed)"
+    assert lines[11] == f"run:      {run.run_id} (task 0101)"
+    assert lines[12] == f"manifest: .runs/0101/cli/{run.run_id}/manifest.json"
     assert "  Stage 'check' failed with exit code 4." in lines
 
 

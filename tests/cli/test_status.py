@@ -32,6 +32,7 @@ ACTIVITY_KEYS = {
     "runner_pid",
     "runner_alive",
     "lost",
+    "leftover_processes",
     "resume_command",
 }
 

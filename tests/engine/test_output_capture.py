@@ -128,7 +128,8 @@ def test_seq_counts_up_across_both_streams(captured: RunFiles) -> None:
 def test_a_silent_command_has_only_start_and_end(captured: RunFiles) -> None:
     """No output, no output events."""
     events = _command_events(captured, "silent")
-    assert [event["type"] for event in events] == ["command:start", "command:end"]
+    kinds = [event["type"] for event in events]
+    assert kinds == ["command:start", "command:session", "command:end"]
 
 
 def test_background_output_after_exit_is_kept(tmp_path: Path) -> None:

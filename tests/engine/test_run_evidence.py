@@ -239,8 +239,9 @@ def test_runner_events_in_order(failed: Failed) -> None:
     for index in (1, 2):
         own = [event["type"] for event in events if event.get("index") == index]
         assert own[0] == "command:start"
+        assert own[1] == "command:session"  # journaled before any output
         assert own[-1] == "command:end"
-        assert set(own[1:-1]) <= {"command:stdout", "command:stderr"}
+        assert set(own[2:-1]) <= {"command:stdout", "command:stderr"}
 
 
 def test_output_events_carry_the_lines(failed: Failed) -> None:

@@ -206,3 +206,23 @@ def test_scripts_help(tmp_path: Path, name: str, options: list[str]) -> None:
     assert done.returncode == 0
     for option in options:
         assert option in done.stdout
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("dry", [True, False])
+def test_migrate_of_an_unknown_task_writes_nothing(tmp_path: Path, dry: bool) -> None:
+    """A mistyped --task leaves no .runs/<task>/migrations behind, dry run or not."""
+    (tmp_path / ".runs" / "0001" / "cli").mkdir(parents=True)
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    args = ["migrate", "--task", "nosuch", *(["--dry-run"] if dry else [])]
+    result = subprocess.run(
+        [sys.executable, "-m", "codex_orchestrator", *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no log written" in result.stdout
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before

@@ -184,6 +184,7 @@ def test_dry_run_changes_nothing_but_its_log(fixture_like: LegacyTree, tmp_path:
 
     after = snapshot(fixture_like.runs)
     added = {key for key in after if key not in before}
+    assert report.log_path is not None
     assert added == {"0001/migrations", f"0001/migrations/{report.log_path.name}"}
     assert {key: after[key] for key in before} == before
     assert report.log_path.name.endswith("-dry-run.log")
@@ -196,6 +197,7 @@ def test_dry_run_changes_nothing_but_its_log(fixture_like: LegacyTree, tmp_path:
 def test_log_document_has_the_documented_shape(fixture_like: LegacyTree, tmp_path: Path) -> None:
     report = run_migration(tmp_path)
 
+    assert report.log_path is not None
     logged = json.loads(report.log_path.read_bytes())
     assert logged == report.document
     assert set(logged) == LOG_KEYS
@@ -206,6 +208,7 @@ def test_log_document_has_the_documented_shape(fixture_like: LegacyTree, tmp_pat
     assert logged["task_runs_root"] == ".runs/0001/cli"
     assert all(set(run) == RUN_KEYS for run in logged["runs"])
     assert {run["status"] for run in logged["runs"]} <= {"planned", "skipped", "migrated", "error"}
+    assert report.log_path is not None
     assert report.log_path.parent == tmp_path / ".runs" / "0001" / "migrations"
 
 
@@ -411,9 +414,12 @@ def test_same_run_in_mcp_and_local_mcp_byte_for_byte_is_not_an_error(
 
 
 def test_nothing_to_migrate_still_logs(tmp_path: Path) -> None:
+    """A task that exists but has nothing to move is logged; one that does not, is not."""
+    (tmp_path / ".runs" / "0101").mkdir(parents=True)
     report = run_migration(tmp_path, task="0101")
 
     assert report.document["runs"] == []
+    assert report.log_path is not None
     assert report.log_path.is_file()
     assert report.exit_code is ExitCode.OK
 
@@ -440,4 +446,5 @@ def test_task_from_environment(
     report = migrate(MigrateRequest(root=tmp_path, task=None, run_id=None, dry_run=True))
 
     assert report.document["task_id"] == "0001"
+    assert report.log_path is not None
     assert report.log_path.parent == tmp_path / ".runs" / "0001" / "migrations"

@@ -146,3 +146,21 @@ def test_a_cancelled_run_resumes_and_the_summary_counts_its_latest_line(
     assert document["entries_succeeded"] == 1
     assert document["entries_failed"] == 0
     assert document["entries_cancelled"] == 0
+
+
+def test_a_cancelled_stage_that_exits_on_its_own_says_how(project: Project) -> None:
+    """A command that traps SIGTERM and exits 1 is reported with that exit code."""
+    stage = "trap 'echo bye >&2; exit 1' TERM; echo ready; while :; do sleep 0.05; done"
+    project.pipeline(command_stage("trapper", stage))
+    runner = project.spawn("start", "--format", "json")
+    run_dir = runner.run_dir(project)
+    runner.wait_for_stage(run_dir, "trapper")
+    wait_until(lambda: b"ready" in (run_dir / "runner.ndjson").read_bytes(), "the trap to be set")
+
+    os.kill(runner.pid, signal.SIGTERM)
+
+    assert runner.wait() == 130
+    record = stage_record(manifest_of(run_dir), "trapper")
+    assert (record["exit_code"], record["signal"]) == (1, None)
+    assert record["summary"] == "Cancelled (exited with code 1) — bye"
+    assert "unknown" not in record["summary"]

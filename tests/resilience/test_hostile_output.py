@@ -163,7 +163,7 @@ def test_a_command_that_never_prints(project: Project) -> None:
     assert result.returncode == 0, result.stderr
     run_dir = project.only_run()
     events = command_events(run_dir, "01-quiet")
-    assert [e["type"] for e in events] == ["command:start", "command:end"]
+    assert [e["type"] for e in events] == ["command:start", "command:session", "command:end"]
     assert events[-1]["exit_code"] == 0
     assert stage_record(manifest_of(run_dir), "quiet")["status"] == "succeeded"
 

@@ -69,9 +69,10 @@ def test_a_live_run_is_followed_while_it_runs(
     for name, data in sse_messages(server, f"/runs/{run_id}/events"):
         kinds.append(data.get("type", name))
         if data.get("data") == "waiting":
-            # The stage sleeps after printing this: it must still be running now.
-            stages = read_json(manifest)["commands"]
-            seen_while_running = stages[1]["status"]
+            # The stage sleeps after printing this: it must still be running now (as
+            # status reports it: the manifest merged with the journal).
+            shown = project.cli("status", "--run", run_id, "--format", "json").stdout
+            seen_while_running = orjson.loads(shown)["commands"][1]["status"]
     runner.communicate(timeout=60)
     assert runner.returncode == 0
     assert seen_while_running == "running"

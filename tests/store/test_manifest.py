@@ -24,7 +24,7 @@ from codex_orchestrator.store.manifest import (
 def test_write_then_read_gives_back_the_manifest(tmp_path: Path) -> None:
     """A written manifest reads back equal; the file is indented JSON ending in a newline."""
     path = tmp_path / "manifest.json"
-    manifest = sample_manifest(summary="done", extra={"issue_provider": "linear"})
+    manifest = sample_manifest(summary="done", extra={"learning": {"alerts": []}})
     write_manifest(path, manifest)
     raw = path.read_bytes()
     assert raw.startswith(b'{\n  "version": 1,\n')

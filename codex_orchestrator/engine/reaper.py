@@ -1,0 +1,61 @@
+"""The runner is the subreaper of its stages: their orphans become its children.
+
+A stage's background job whose parent exits is re-parented to the runner, not to
+init, so the runner finds what a stage left behind among its own children (a few
+small reads of /proc) instead of scanning every process of the machine.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+from collections.abc import Callable
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def _prctl() -> Callable[..., int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        function: Callable[..., int] = libc.prctl
+    except (OSError, AttributeError):
+        return None
+    return function
+
+
+_PRCTL = _prctl()
+
+
+_subreaper = False
+
+
+def become_subreaper() -> bool:
+    """Make this process the reaper of its orphaned descendants (Linux), once."""
+    global _subreaper  # noqa: PLW0603 - one switch per process
+    if _subreaper:
+        return True
+    if _PRCTL is None:
+        return False
+    _subreaper = _PRCTL(ctypes.c_int(PR_SET_CHILD_SUBREAPER), ctypes.c_ulong(1)) == 0
+    return _subreaper
+
+
+def own_children() -> list[int] | None:
+    """The pids of this process's children (every thread's), or None where unknown."""
+    pids: list[int] = []
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return None
+    for tid in tasks:
+        try:
+            with open(f"/proc/self/task/{tid}/children", "rb") as handle:
+                pids.extend(int(pid) for pid in handle.read().split())
+        except FileNotFoundError:
+            continue  # the thread ended meanwhile
+        except OSError:
+            return None  # no CONFIG_PROC_CHILDREN
+    return pids
