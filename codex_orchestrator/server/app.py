@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, Query, Request
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
@@ -125,10 +125,12 @@ def _add_run_routes(app: FastAPI, service: RunsService) -> None:
         """Every run, newest first (the same rows as ``runs --all-tasks --format json``)."""
         return service.runs(task)
 
-    @app.get("/runs/{run_id}", responses=ERRORS, tags=["runs"])
-    def run_status(run_id: str) -> RunDetail:
+    @app.get("/runs/{run_id}", response_model=RunDetail, responses=ERRORS, tags=["runs"])
+    async def run_status(run_id: str) -> Response:
         """A run's state, stages and runner activity (as ``status --run ID``)."""
-        return service.status(run_id)
+        # Clients poll this: the document is built (and validated) once per change of
+        # the run's files, and served as bytes in between.
+        return Response(service.status_json(run_id), media_type="application/json")
 
     @app.get(
         "/runs/{run_id}/stages/{index}/output",
