@@ -8,7 +8,7 @@ whose targets (and the absence of cycles) are checked here.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -18,7 +18,7 @@ import orjson
 
 from codex_orchestrator.config_artifacts import read_artifact_globs, read_artifact_settings
 from codex_orchestrator.config_fields import FieldReader, json_type, key_path
-from codex_orchestrator.config_store import read_secrets, read_store
+from codex_orchestrator.config_store import read_pipeline_store, read_secrets, read_store
 from codex_orchestrator.diagnostics import DIAGNOSTICS_ID, diagnostics_pipeline
 from codex_orchestrator.errors import ConfigError
 from codex_orchestrator.model import CommandStage, Config, Pipeline, Stage, SubpipelineStage
@@ -29,7 +29,7 @@ CONFIG_ENV = "CODEX_ORCHESTRATOR_REPO_CONFIG_PATH"
 _TOP_KEYS = frozenset(
     {"$schema", "defaultPipeline", "stageSets", "pipelines", "store", "secrets", "artifacts"}
 )
-_PIPELINE_KEYS = frozenset({"id", "title", "description", "guardrailsRequired", "stages"})
+_PIPELINE_KEYS = frozenset({"id", "title", "description", "guardrailsRequired", "stages", "store"})
 _STAGE_KEYS: Mapping[str, frozenset[str]] = {
     "command": frozenset(
         {
@@ -65,6 +65,17 @@ def resolve_config_path(explicit: Path | None, root: Path) -> Path | None:
         return path
     default = root / DEFAULT_CONFIG_NAME
     return default if default.is_file() else None
+
+
+def load_run_config(
+    root: Path, explicit: Path | None, warn: Callable[[str], None]
+) -> tuple[Config, Path | None]:
+    """The config a run uses and where it came from; its warnings go to ``warn``."""
+    config_path = resolve_config_path(explicit, root)
+    config = load_config(config_path, root)
+    for warning in config.warnings:
+        warn(warning)
+    return config, config_path
 
 
 def load_config(path: Path | None, root: Path) -> Config:
@@ -182,7 +193,7 @@ class _Loader(FieldReader):
             warnings=tuple(self.warnings),
             store=store,
             secrets=secrets,
-            artifacts=read_artifact_settings(self, document),
+            artifacts=read_artifact_settings(self, document, self.root),
         )
 
     def pipeline(
@@ -209,6 +220,7 @@ class _Loader(FieldReader):
             description=description,
             guardrails_required=guardrails_required,
             stages=tuple(entry.stage for entry in entries),
+            store=read_pipeline_store(self, obj, where),
         )
         return pipeline, entries
 

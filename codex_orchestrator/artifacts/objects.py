@@ -38,6 +38,7 @@ class ObjectStore:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+        self._buckets: set[Path] = set()
 
     def object_path(self, sha256: str, permissions: int) -> Path:
         """Where the object of this content and (read-only) mode lives."""
@@ -92,7 +93,9 @@ class ObjectStore:
         """Make ``path`` and the object ``target`` one inode; False when links fail."""
         for _ in range(5):
             try:
-                target.parent.mkdir(parents=True, exist_ok=True)
+                if target.parent not in self._buckets:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    self._buckets.add(target.parent)
                 os.link(path, target)
                 return True
             except FileExistsError:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from codex_orchestrator.engine.executor import Executor
 from codex_orchestrator.engine.masking import mask_text, secret_values
 from codex_orchestrator.engine.observer import RunObserver
 from codex_orchestrator.engine.signals import CancelWatch
@@ -28,7 +29,9 @@ class RunSettings:
     config_path: Path | None
     cancel: CancelWatch
     observer: RunObserver
+    executor: Executor
     stage_timeout_ms: int | None = None
+    jobs: int = 1
     # Values of secret-named environment variables (secrets.maskEnv): *** in all evidence.
     mask: tuple[bytes, ...] = ()
 
@@ -44,8 +47,14 @@ def run_settings(
     config_path: Path | None,
     observer: RunObserver,
     stage_timeout_ms: int | None,
+    *,
+    executor: Executor | None = None,
 ) -> Iterator[RunSettings]:
     """Settings for runs driven now: SIGINT/SIGTERM become a cancel request meanwhile."""
+    if executor is None:
+        from codex_orchestrator.engine.process import LocalExecutor
+
+        executor = LocalExecutor()
     with CancelWatch() as cancel:
         yield RunSettings(
             layout=layout,
@@ -53,6 +62,7 @@ def run_settings(
             config_path=config_path,
             cancel=cancel,
             observer=observer,
+            executor=executor,
             stage_timeout_ms=stage_timeout_ms,
             mask=secret_values(os.environ, config.secrets.mask_env),
         )

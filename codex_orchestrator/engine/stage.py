@@ -1,16 +1,29 @@
-"""Running one command stage: environment, process, events, record, error file."""
+"""One command stage: its environment, its output as events, its record, its error file.
+
+The executor (engine/executor.py) ships bytes; this side splits them into lines,
+keeps the tails and writes the events, whatever executor ran the command.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import os
+from dataclasses import dataclass
 
 from codex_orchestrator import __version__
 from codex_orchestrator.artifacts.stagekeep import WORKSPACE_ENV, StageArtifacts
 from codex_orchestrator.engine.context import RunContext
+from codex_orchestrator.engine.executor import (
+    STDERR,
+    STDOUT,
+    CancelSignal,
+    CommandOutcome,
+    CommandRequest,
+    Executor,
+)
 from codex_orchestrator.engine.keeping import open_stage
-from codex_orchestrator.engine.lines import Run
-from codex_orchestrator.engine.process import ProcessOutcome, ProcessRequest, run_process
+from codex_orchestrator.engine.lines import LineSplitter, Run, Tail
+from codex_orchestrator.engine.masking import Masker
 from codex_orchestrator.model import (
     CommandRecord,
     CommandStage,
@@ -18,27 +31,52 @@ from codex_orchestrator.model import (
     ErrorReason,
     now_iso,
 )
-from codex_orchestrator.store.events import encode_output_lines
+from codex_orchestrator.store.events import CommandLog, encode_output_lines
 from codex_orchestrator.store.evidence import ErrorReport, write_error_file
 
 SHELL = "/bin/sh"
 SUMMARY_CHARS = 240
 
 
-class _Sink:
-    """Writes each batch of output to the run's event files as it is read."""
+class StageSink:
+    """The stage side of an executor's output: lines, tails, events, the live view.
 
-    def __init__(self, ctx: RunContext, index: int, kept: StageArtifacts) -> None:
-        self.ctx = ctx
-        self.index = index
+    Called by the executor (one call at a time, see engine/executor.py): each batch of
+    bytes is split into lines and written as events before the call returns, so a
+    runner killed with SIGKILL loses no line it had read.
+    """
+
+    def __init__(self, ctx: RunContext, log: CommandLog, kept: StageArtifacts) -> None:
+        self.log = log
         self.kept = kept
+        self.index = log.index
         self.seq = 1
+        self.splitters = {STDOUT: LineSplitter(), STDERR: LineSplitter()}
+        self.tails = {STDOUT: Tail(), STDERR: Tail()}
+        # Secret values become *** before the bytes go anywhere (tails, events, views).
+        self.maskers = {name: Masker(ctx.settings.mask) for name in self.tails}
         self.observer = ctx.settings.observer if ctx.settings.observer.wants_output else None
 
-    def on_bytes(self, stream: str, data: bytes) -> None:
+    def write(self, stream: str, data: bytes) -> None:
+        """Bytes from ``stream``: mask them, remember the tail, write the completed lines."""
+        data = self.maskers[stream].feed(data)
+        self.tails[stream].feed(data)
         self.kept.write(data)
+        runs = self.splitters[stream].feed(data)
+        if runs:
+            self._emit(stream, runs)
 
-    def on_output(self, stream: str, runs: list[Run]) -> None:
+    def close(self) -> None:
+        """The output ended: write what the masker held back and no newline ended."""
+        for stream, splitter in self.splitters.items():
+            rest = self.maskers[stream].close()
+            self.tails[stream].feed(rest)
+            self.kept.write(rest)
+            runs = splitter.feed(rest) + splitter.close()
+            if runs:
+                self._emit(stream, runs)
+
+    def _emit(self, stream: str, runs: list[Run]) -> None:
         timestamp = now_iso()
         batch = []
         for pieces, partial in runs:
@@ -46,14 +84,68 @@ class _Sink:
                 encode_output_lines(stream, self.index, self.seq, pieces, partial, timestamp)
             )
             self.seq += len(pieces)
-        self.ctx.events.write(b"".join(batch) if len(batch) > 1 else batch[0])
+        self.log.write(b"".join(batch) if len(batch) > 1 else batch[0])
         if self.observer is not None:
             for pieces, _ in runs:
                 for raw in pieces:
                     self.observer.output(self.index, stream, raw.decode("utf-8", "replace"))
 
-    def on_tick(self) -> None:
-        self.ctx.tick()
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StageOutput:
+    """What the stage side kept of a finished command's output."""
+
+    stdout_tail: str
+    stderr_tail: str
+    stdout_truncated: bool
+    stderr_truncated: bool
+
+
+class CommandJob:
+    """One command stage in flight: prepared on the driver thread, run on its own."""
+
+    def __init__(self, ctx: RunContext, stage: CommandStage, record: CommandRecord) -> None:
+        paths = ctx.paths
+        self.stage = stage
+        self.record = record
+        self.log_path = paths.command_log(record.index, stage.id)
+        self.log = ctx.events.open_command(self.log_path, record.index)
+        self.shown = ctx.settings.masked(stage.command)
+        self.log.event("command:start", id=stage.id, command=self.shown)
+        self.timeout_ms = stage.timeout_ms or ctx.settings.stage_timeout_ms
+        self.cwd = ctx.settings.layout.root / stage.cwd if stage.cwd else ctx.settings.layout.root
+        self.kept = open_stage(ctx, record)
+        env = stage_environment(ctx, stage)
+        env[WORKSPACE_ENV] = str(self.kept.workspace)
+        self.request = CommandRequest(
+            argv=stage.argv or (SHELL, "-c", stage.command),
+            cwd=self.cwd,
+            env=env,
+            timeout_seconds=self.timeout_ms / 1000 if self.timeout_ms else None,
+            stage_id=stage.id,
+            index=record.index,
+        )
+        self.sink = StageSink(ctx, self.log, self.kept)
+
+    def execute(self, executor: Executor, cancel: CancelSignal) -> CommandOutcome:
+        """Run the command (on the stage's thread) and write its last partial lines."""
+        outcome = executor.run(self.request, self.sink, cancel)
+        self.sink.close()
+        return outcome
+
+    def output(self) -> StageOutput:
+        """The tails kept for the error file and the summary."""
+        tails = self.sink.tails
+        return StageOutput(
+            stdout_tail=tails[STDOUT].text(),
+            stderr_tail=tails[STDERR].text(),
+            stdout_truncated=tails[STDOUT].truncated,
+            stderr_truncated=tails[STDERR].truncated,
+        )
+
+    def abandon(self) -> None:
+        """Close the command's file when the run stops before the command ended."""
+        self.log.close()
 
 
 def stage_environment(ctx: RunContext, stage: CommandStage) -> dict[str, str]:
@@ -78,56 +170,37 @@ def stage_environment(ctx: RunContext, stage: CommandStage) -> dict[str, str]:
     return env
 
 
-def run_command_stage(ctx: RunContext, stage: CommandStage, record: CommandRecord) -> CommandRecord:
-    """Run ``stage``; return its finished record (the manifest is updated by the caller)."""
+def finish_command_stage(
+    ctx: RunContext, job: CommandJob, outcome: CommandOutcome
+) -> CommandRecord:
+    """Record how ``job`` ended (on the driver thread): event, error file, record."""
     paths = ctx.paths
-    log_path = paths.command_log(record.index, stage.id)
-    ctx.events.open_command(log_path)
-    shown = ctx.settings.masked(stage.command)
-    ctx.events.event("command:start", record.index, id=stage.id, command=shown)
-    timeout_ms = stage.timeout_ms or ctx.settings.stage_timeout_ms
-    cwd = ctx.settings.layout.root / stage.cwd if stage.cwd else ctx.settings.layout.root
-    kept = open_stage(ctx, record)
-    env = stage_environment(ctx, stage)
-    env[WORKSPACE_ENV] = str(kept.workspace)
-    request = ProcessRequest(
-        argv=stage.argv or (SHELL, "-c", stage.command),
-        cwd=cwd,
-        env=env,
-        timeout_seconds=timeout_ms / 1000 if timeout_ms else None,
-        mask=ctx.settings.mask,
-    )
-    cancel = ctx.settings.cancel
-    outcome = run_process(
-        request,
-        _Sink(ctx, record.index, kept),
-        cancel_requested=lambda: cancel.requested,
-        wakeup_fd=cancel.read_fd,
-    )
+    stage, record, timeout_ms = job.stage, job.record, job.timeout_ms
+    output = job.output()
     status, reason = _classify(stage, outcome)
-    ctx.events.event(
+    job.log.event(
         "command:end",
-        record.index,
         exit_code=outcome.exit_code,
         signal=outcome.signal,
         duration_ms=outcome.duration_ms,
         status=str(status),
         resources=outcome.resources.to_dict(),
     )
-    ctx.events.close_command()
+    job.log.close()
     error_file = None
     if reason is not None:
         error_path = paths.error_file(record.index, stage.id)
-        write_error_file(error_path, _report(ctx, stage, record.index, reason, outcome))
+        report = _report(ctx, stage, record.index, reason, outcome, output)
+        write_error_file(error_path, report)
         error_file = paths.relative(error_path)
     finished = dataclasses.replace(
         record,
-        command=shown,
+        command=job.shown,
         status=status,
         completed_at=now_iso(),
         exit_code=outcome.exit_code,
-        summary=_summary(stage, outcome, timeout_ms),
-        log_path=paths.relative(log_path),
+        summary=_summary(stage, outcome, output, timeout_ms),
+        log_path=paths.relative(job.log_path),
         error_file=error_file,
         sub_run_id=None,
         signal=outcome.signal,
@@ -135,12 +208,12 @@ def run_command_stage(ctx: RunContext, stage: CommandStage, record: CommandRecor
         resources=outcome.resources,
     )
     # Kept whatever the outcome: a failed or timed-out stage's files matter most.
-    kept.finish(finished, ctx.manifest.run_id, cwd, stage.artifacts)
+    job.kept.finish(finished, ctx.manifest.run_id, job.cwd, stage.artifacts)
     return finished
 
 
 def _classify(
-    stage: CommandStage, outcome: ProcessOutcome
+    stage: CommandStage, outcome: CommandOutcome
 ) -> tuple[CommandStatus, ErrorReason | None]:
     if outcome.cancelled:
         return CommandStatus.FAILED, ErrorReason.CANCELLED
@@ -156,7 +229,12 @@ def _classify(
 
 
 def _report(
-    ctx: RunContext, stage: CommandStage, index: int, reason: ErrorReason, outcome: ProcessOutcome
+    ctx: RunContext,
+    stage: CommandStage,
+    index: int,
+    reason: ErrorReason,
+    outcome: CommandOutcome,
+    output: StageOutput,
 ) -> ErrorReport:
     return ErrorReport(
         run_id=ctx.manifest.run_id,
@@ -168,10 +246,10 @@ def _report(
         exit_code=outcome.exit_code,
         signal=outcome.signal,
         duration_ms=outcome.duration_ms,
-        stdout_tail=outcome.stdout_tail,
-        stderr_tail=outcome.stderr_tail,
-        stdout_truncated=outcome.stdout_truncated,
-        stderr_truncated=outcome.stderr_truncated,
+        stdout_tail=output.stdout_tail,
+        stderr_tail=output.stderr_tail,
+        stdout_truncated=output.stdout_truncated,
+        stderr_truncated=output.stderr_truncated,
         message=outcome.spawn_error,
     )
 
@@ -184,9 +262,11 @@ def _last_line(text: str) -> str:
     return ""
 
 
-def _summary(stage: CommandStage, outcome: ProcessOutcome, timeout_ms: int | None) -> str:
+def _summary(
+    stage: CommandStage, outcome: CommandOutcome, output: StageOutput, timeout_ms: int | None
+) -> str:
     """One line a reviewer reads first, in the TypeScript tool's wording."""
-    stderr = _last_line(outcome.stderr_tail)
+    stderr = _last_line(output.stderr_tail)
     suffix = f" — {stderr}" if stderr else ""
     if outcome.spawn_error is not None:
         return f"Could not start: {outcome.spawn_error}"
@@ -200,4 +280,4 @@ def _summary(stage: CommandStage, outcome: ProcessOutcome, timeout_ms: int | Non
         return f"Exited with code {outcome.exit_code}{suffix}"
     if stage.summary_hint:
         return stage.summary_hint
-    return _last_line(outcome.stdout_tail) or stderr or "Command completed with code 0"
+    return _last_line(output.stdout_tail) or stderr or "Command completed with code 0"

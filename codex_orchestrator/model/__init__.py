@@ -29,7 +29,13 @@ from codex_orchestrator.model.records import (
     RunStatus,
     StageKind,
 )
-from codex_orchestrator.model.settings import DEFAULT_MASK_ENV, SecretsSettings, StoreSettings
+from codex_orchestrator.model.settings import (
+    DEFAULT_MASK_ENV,
+    PipelineStore,
+    SecretsSettings,
+    StoreSettings,
+    StoreWhen,
+)
 from codex_orchestrator.model.times import format_iso, now_iso, parse_iso
 
 __all__ = [
@@ -46,6 +52,7 @@ __all__ = [
     "Config",
     "ErrorReason",
     "Pipeline",
+    "PipelineStore",
     "Resources",
     "ResumeEvent",
     "RunManifest",
@@ -54,6 +61,7 @@ __all__ = [
     "Stage",
     "StageKind",
     "StoreSettings",
+    "StoreWhen",
     "SubpipelineStage",
     "format_iso",
     "now_iso",

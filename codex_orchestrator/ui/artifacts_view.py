@@ -104,16 +104,21 @@ def render_ls(rows: Sequence[Mapping[str, Any]], console: Console | None = None)
     if not rows:
         console.print("no kept files")
         return
-    table = _table("instance", "path", "size", "mode", "perm")
+    live = any(row.get("mode") == "live" for row in rows)
+    columns = ["instance", "path", "size", "mode", "perm"] + (["modified"] if live else [])
+    table = _table(*columns)
     for row in rows:
         path = str(row["path"]) + (f" -> {row['target']}" if row.get("target") else "")
-        table.add_row(
+        cells = [
             escape(str(row["instance"])),
             escape(path),
             _size(row.get("size")),
             str(row.get("mode")),
             str(row.get("permissions")),
-        )
+        ]
+        if live:
+            cells.append(str(row.get("modified") or ""))
+        table.add_row(*cells)
     console.print(table)
 
 
