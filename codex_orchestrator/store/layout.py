@@ -26,6 +26,8 @@ MIGRATION_LOCK_NAME = ".migrate.lock"
 ARTIFACTS_DIR_ENV = "ARTIFACTS_DIR"
 ARTIFACT_STORE_NAME = ".artifacts"  # under .runs (or the moved root): objects, index, locks
 SLUG_MAX = 80
+# The longest file name POSIX filesystems take; a longer id could never name a run.
+NAME_MAX = 255
 
 # C0 controls, DEL and the C1 controls (U+0085 NEL breaks lines as \n does).
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -54,6 +56,8 @@ def _validate_segment(value: str, what: str) -> str:
         raise InvalidInput(f"invalid {what} {value!r}: contains a control character")
     if value.startswith("."):
         raise InvalidInput(f"invalid {what} {value!r}: starts with a dot")
+    if len(os.fsencode(value)) > NAME_MAX:
+        raise InvalidInput(f"invalid {what} {value[:40]!r}...: longer than {NAME_MAX} bytes")
     return value
 
 
