@@ -153,7 +153,7 @@ def loaded_run(project: Path, clients: int, interval: float) -> tuple[float, Lat
             stderr=subprocess.DEVNULL,
         )
         run_id = None
-        while run_id is None:
+        while run_id is None or not (cli_dir / run_id / "manifest.json").is_file():
             fresh = set(os.listdir(cli_dir)) - before if cli_dir.is_dir() else set()
             run_id = next(iter(fresh), None)
             time.sleep(0.01)
