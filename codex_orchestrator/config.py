@@ -27,7 +27,16 @@ DEFAULT_CONFIG_NAME = "codex.orchestrator.json"
 CONFIG_ENV = "CODEX_ORCHESTRATOR_REPO_CONFIG_PATH"
 
 _TOP_KEYS = frozenset(
-    {"$schema", "defaultPipeline", "stageSets", "pipelines", "store", "secrets", "artifacts"}
+    {
+        "$schema",
+        "defaultPipeline",
+        "stageSets",
+        "pipelines",
+        "store",
+        "secrets",
+        "artifacts",
+        "reports",
+    }
 )
 _PIPELINE_KEYS = frozenset({"id", "title", "description", "guardrailsRequired", "stages", "store"})
 _STAGE_KEYS: Mapping[str, frozenset[str]] = {
@@ -163,6 +172,7 @@ class _Loader(FieldReader):
         store = read_store(self, document)
         secrets = read_secrets(self, document)
         default = self.text(document, "", "defaultPipeline", required=False)
+        reports = self.report_formats(document, "reports")
         sets = self.typed(document, "", "stageSets", dict, required=False) or {}
         for name, entries in sets.items():
             self.raw_sets[name] = self.stage_list(
@@ -194,6 +204,7 @@ class _Loader(FieldReader):
             store=store,
             secrets=secrets,
             artifacts=read_artifact_settings(self, document, self.root),
+            reports=reports,
         )
 
     def pipeline(

@@ -26,4 +26,4 @@ def test_bench_keep_prints_keeping_against_cp(tmp_path: Path) -> None:
     assert "keeping / cp -r" in lines[1]
     rows = [line for line in lines if line.startswith(("| small-30 ", "| big-2M "))]
     assert len(rows) == 2
-    assert all(row.count(" MB |") == 3 for row in rows)
+    assert all(row.count(" MB |") == 4 for row in rows)

@@ -67,6 +67,11 @@ def test_ls_shows_a_running_stage_files_as_live(tmp_path: Path) -> None:
         assert [(r["instance"], r["path"], r["mode"]) for r in rows] == [
             ("02-slow", "draft.txt", "live")
         ]
+        # Collecting a live run leaves the running stage's workspace live.
+        document = cli_json(tmp_path, "artifacts", "collect", "--run", run_id)
+        assert [i["status"] for i in document["metadata"]["instances"]] == ["succeeded", "running"]
+        rows = cli_json(tmp_path, "artifacts", "ls", "--run", run_id)
+        assert [(r["path"], r["mode"]) for r in rows] == [("draft.txt", "live")]
     finally:
         os.killpg(proc.pid, 9)
         proc.wait(timeout=30)
