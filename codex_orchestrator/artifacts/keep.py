@@ -160,13 +160,19 @@ def keep_stage(
     cwd: Path,
     globs: Sequence[str] = (),
     produced: Sequence[str] = (),
+    root: Path | None = None,
 ) -> KeepResult:
-    """Keep a finished stage's workspace, glob matches and produced files; report problems."""
+    """Keep a finished stage's workspace, glob matches and produced files; report problems.
+
+    ``globs`` are relative to ``cwd``; ``produced`` (registry artifact paths) to ``root``.
+    """
     keeper = _Keeper(store, instance_id, workspace)
     workspace.mkdir(parents=True, exist_ok=True)
     keeper.adopt_workspace()
-    for pattern in (*globs, *produced):
+    for pattern in globs:
         keeper.keep_matches(cwd, validate_glob(pattern))
+    for path in produced:
+        keeper.keep_matches(root or cwd, validate_glob(path))
     files = tuple(keeper.files[name] for name in sorted(keeper.files))
     return KeepResult(files=files, errors=tuple(keeper.errors), warnings=tuple(keeper.warnings))
 

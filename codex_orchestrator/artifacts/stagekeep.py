@@ -76,12 +76,13 @@ class StageArtifacts:
         cwd: Path,
         globs: Sequence[str] = (),
         produced: Sequence[str] = (),
+        root: Path | None = None,
     ) -> dict[str, Any]:
         """Keep the stage's files and write its ``metadata.json``; the metadata."""
         self._close()
         try:
             kept = keep_stage(
-                self.store, self.instance.instance_id, self.workspace, cwd, globs, produced
+                self.store, self.instance.instance_id, self.workspace, cwd, globs, produced, root
             )
         except OSError as exc:
             problem = Problem(path=".", kind="unreadable", message=f"{exc.strerror or exc}")
