@@ -30,8 +30,21 @@ ARGS = [
 STAGES = [
     ("install", "echo resolving 12 packages; sleep 0.4; echo installed"),
     ("lint", "echo 'ruff: all checks passed'; sleep 0.3"),
-    ("unit-tests", 'for i in 1 2 3 4 5 6; do echo "test_case_$i PASSED"; sleep 0.2; done'),
-    ("build", "echo 'building wheel'; sleep 0.5; echo 'dist/demo-1.0-py3-none-any.whl'"),
+    (
+        "unit-tests",
+        (
+            'for i in 1 2 3 4 5 6; do echo "test_case_$i PASSED"; sleep 0.2; done; '
+            'echo \'<testsuite tests="6"/>\' > "$CODEX_ORCHESTRATOR_WORKSPACE/junit.xml"'
+        ),
+    ),
+    (
+        "build",
+        (
+            "echo 'building wheel'; sleep 0.5; mkdir -p \"$CODEX_ORCHESTRATOR_WORKSPACE/dist\"; "
+            'echo wheel > "$CODEX_ORCHESTRATOR_WORKSPACE/dist/demo-1.0-py3-none-any.whl"; '
+            "echo 'dist/demo-1.0-py3-none-any.whl'"
+        ),
+    ),
     ("spec-guard", "echo 'spec-guard: README.md documents all commands'"),
 ]
 
@@ -71,11 +84,12 @@ def main() -> int:
             url = match.group(1)
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-                page = browser.new_page(viewport={"width": 1100, "height": 860})
+                page = browser.new_page(viewport={"width": 1100, "height": 1000})
                 page.goto(f"{url}#/runs/{run_id}")
                 page.click("tr[data-stage=unit-tests]")
                 page.wait_for_function(
                     "document.querySelector('#output').textContent.includes('test_case_6')"
+                    " && document.querySelector('#artifact-files')"
                 )
                 page.screenshot(path=str(out), full_page=False)
                 browser.close()

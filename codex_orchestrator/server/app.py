@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, Query, Request
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
@@ -27,7 +28,7 @@ from codex_orchestrator.server.service import RunsService
 from codex_orchestrator.server.sse import run_events, start_offset
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorBody, "description": "A bad id, path or parameter."},
+    400: {"model": ErrorBody, "description": "A bad id, path or parameter (one line)."},
     404: {"model": ErrorBody, "description": "No such run (or file)."},
     422: {"model": ErrorBody, "description": "The run's manifest is unreadable."},
 }
@@ -88,6 +89,10 @@ def create_app(settings: AppSettings) -> FastAPI:
     )
     _add_error_handlers(app)
     _add_run_routes(app, service)
+    from codex_orchestrator.server.artifact_routes import add_artifact_routes
+    from codex_orchestrator.server.artifact_service import ArtifactsService
+
+    add_artifact_routes(app, ArtifactsService.for_runs(service))
     _add_page(app)
     if mcp_server is not None:
         from codex_orchestrator.server.mcp_tools import mount_mcp
@@ -114,7 +119,22 @@ def _add_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, OrchestratorError)  # noqa: S101 - registered for it alone
         return JSONResponse({"detail": exc.message}, status_code=status_of(exc))
 
+    async def invalid(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for it alone
+        return JSONResponse({"detail": _one_line(exc)}, status_code=400)
+
     app.add_exception_handler(OrchestratorError, handle)
+    app.add_exception_handler(RequestValidationError, invalid)
+
+
+def _one_line(exc: RequestValidationError) -> str:
+    """The first problem of a rejected request as one line: where, and what."""
+    errors = exc.errors()
+    if not errors:
+        return "invalid request"
+    first = errors[0]
+    where = " ".join(str(part) for part in first.get("loc", ()))
+    return f"{where}: {first.get('msg', 'invalid')}"
 
 
 def _add_run_routes(app: FastAPI, service: RunsService) -> None:
@@ -125,10 +145,12 @@ def _add_run_routes(app: FastAPI, service: RunsService) -> None:
         """Every run, newest first (the same rows as ``runs --all-tasks --format json``)."""
         return service.runs(task)
 
-    @app.get("/runs/{run_id}", responses=ERRORS, tags=["runs"])
-    def run_status(run_id: str) -> RunDetail:
+    @app.get("/runs/{run_id}", response_model=RunDetail, responses=ERRORS, tags=["runs"])
+    async def run_status(run_id: str) -> Response:
         """A run's state, stages and runner activity (as ``status --run ID``)."""
-        return service.status(run_id)
+        # Clients poll this: the document is built (and validated) once per change of
+        # the run's files, and served as bytes in between.
+        return Response(service.status_json(run_id), media_type="application/json")
 
     @app.get(
         "/runs/{run_id}/stages/{index}/output",

@@ -58,6 +58,10 @@ def build_mcp_server(root: Path) -> MCPServer[Any]:
         """One run's status, stages and runner activity (lost runners are detected)."""
         return answer(lambda: service.status(run_id))
 
+    from codex_orchestrator.server.artifact_service import ArtifactsService
+    from codex_orchestrator.server.artifact_tools import add_artifact_tools
+
+    add_artifact_tools(server, ArtifactsService.for_runs(service))
     return server
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
@@ -25,6 +27,18 @@ from codex_orchestrator.views.runs import RunsRequest, list_run_rows
 from codex_orchestrator.views.status import RunStatusView, read_status
 
 MAX_TAIL_LINES = 1000
+# A run's status document is rebuilt when its manifest or heartbeat file changes, and at
+# least this often (the runner's liveness is judged again), so polling clients cost a
+# couple of stat calls each.
+STATUS_REUSE_SECONDS = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Cached:
+    key: tuple[int, ...]
+    at: float
+    ref: RunRef
+    body: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +47,7 @@ class RunsService:
 
     root: Path
     layout: RunsLayout
+    _status_cache: dict[str, _Cached] = field(default_factory=dict, compare=False)
 
     @classmethod
     def for_root(cls, root: Path) -> RunsService:
@@ -64,6 +79,21 @@ class RunsService:
     def status(self, run_id: str) -> RunDetail:
         """``GET /runs/{run_id}``."""
         return detail_of(self.view(run_id))
+
+    def status_json(self, run_id: str) -> bytes:
+        """``GET /runs/{run_id}`` as JSON bytes, reused while the run's files stand still."""
+        cached = self._status_cache.get(run_id)
+        if cached is not None:
+            key = _file_key(cached.ref.manifest_path)
+            if key == cached.key and time.monotonic() - cached.at < STATUS_REUSE_SECONDS:
+                return cached.body
+        ref = self.locate(run_id)
+        key = _file_key(ref.manifest_path)
+        body = detail_of(read_status(ref, self.layout)).model_dump_json().encode()
+        if len(self._status_cache) > 1024:
+            self._status_cache.clear()
+        self._status_cache[run_id] = _Cached(key=key, at=time.monotonic(), ref=ref, body=body)
+        return body
 
     def events_file(self, ref: RunRef) -> Path | None:
         """The run's ``runner.ndjson`` when it lies inside ``.runs``."""
@@ -117,6 +147,19 @@ def detail_of(view: RunStatusView) -> RunDetail:
         child_runs=[ChildRun(**child) for child in data["child_runs"]],
         activity=Activity(**view.activity),
     )
+
+
+def _file_key(manifest: Path) -> tuple[int, ...]:
+    """What changes when a run's manifest is rewritten or its heartbeat ticks."""
+    key: list[int] = []
+    for path in (manifest, manifest.with_name(".heartbeat")):
+        try:
+            info = os.stat(path)
+        except OSError:
+            key.extend((-1, -1, -1))
+            continue
+        key.extend((info.st_ino, info.st_mtime_ns, info.st_size))
+    return tuple(key)
 
 
 def _output_lines(raw: list[bytes]) -> list[OutputLine]:

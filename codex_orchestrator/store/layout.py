@@ -26,6 +26,9 @@ MIGRATION_LOCK_NAME = ".migrate.lock"
 ARTIFACTS_DIR_ENV = "ARTIFACTS_DIR"
 ARTIFACT_STORE_NAME = ".artifacts"  # under .runs (or the moved root): objects, index, locks
 SLUG_MAX = 80
+# The longest file name POSIX filesystems take; a longer id could never name a run.
+NAME_MAX = 255
+
 # The reports a run may carry beside its manifest (config ``reports``), by format.
 REPORT_FILE_NAMES = {
     "html": "report.html",
@@ -61,6 +64,8 @@ def _validate_segment(value: str, what: str) -> str:
         raise InvalidInput(f"invalid {what} {value!r}: contains a control character")
     if value.startswith("."):
         raise InvalidInput(f"invalid {what} {value!r}: starts with a dot")
+    if len(os.fsencode(value)) > NAME_MAX:
+        raise InvalidInput(f"invalid {what} {value[:40]!r}...: longer than {NAME_MAX} bytes")
     return value
 
 

@@ -24,14 +24,22 @@ def project(tmp_path: Path) -> Project:
         tmp_path,
         pipeline(
             "ok",
-            command("build", "echo building; echo warn >&2"),
+            command(
+                "build",
+                'echo building; echo warn >&2; mkdir -p "$CODEX_ORCHESTRATOR_WORKSPACE/out"; '
+                'echo "hello kept world" > "$CODEX_ORCHESTRATOR_WORKSPACE/out/report.txt"',
+            ),
             command("test", "printf 'one\\ntwo\\nthree\\n'"),
         ),
         pipeline("broken", command("fails", "echo boom; exit 3")),
         pipeline(
             "slow",
             command("first", "echo first-line"),
-            command("wait", "echo waiting; sleep 3; echo woke"),
+            command(
+                "wait",
+                'echo partway > "$CODEX_ORCHESTRATOR_WORKSPACE/progress.txt"; '
+                "echo waiting; sleep 3; echo woke",
+            ),
         ),
     )
     return Project(tmp_path)

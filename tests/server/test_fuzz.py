@@ -29,7 +29,16 @@ def test_no_generated_request_breaks_the_api(project: Project, finished_run: str
     app = create_app(AppSettings(root=project.root, mount_mcp=False))
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]  # type: ignore[union-attr]
-    assert {op.path for op in operations} >= {"/runs", "/runs/{run_id}", "/runs/{run_id}/events"}
+    assert {op.path for op in operations} >= {
+        "/runs",
+        "/runs/{run_id}",
+        "/runs/{run_id}/events",
+        "/artifacts/collect/{run_id}",
+        "/artifacts/list",
+        "/artifacts/{run_id}/metadata",
+        "/artifacts/{run_id}/files/{path}",
+        "/search",
+    }
     called: list[str] = []
 
     @given(data=st.data())
@@ -49,8 +58,10 @@ def test_no_generated_request_breaks_the_api(project: Project, finished_run: str
     fuzz()
     assert set(called) == {op.path for op in operations}
     # Random ids never name a run: check every operation on the real one too.
+    parameters = {"run_id": finished_run, "index": 1, "path": "01-build/out/report.txt"}
     for operation in operations:
-        parameters = {"run_id": finished_run, "index": 1}
         wanted = {name: parameters[name] for name in parameters if f"{{{name}}}" in operation.path}
-        response = operation.Case(path_parameters=wanted).call_and_validate(checks=CHECKS)
+        query = {"q": "kept"} if operation.path == "/search" else None
+        case = operation.Case(path_parameters=wanted, query=query)
+        response = case.call_and_validate(checks=CHECKS)
         assert response.status_code == 200, operation.path

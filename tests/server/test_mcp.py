@@ -18,6 +18,15 @@ from codex_orchestrator.server.mcp_tools import build_mcp_server
 from .helpers import Project, Server
 
 RUN_TOOLS = {"list_runs", "run_status"}
+ALL_TOOLS = {
+    "collect_team_artifacts",
+    "list_runs",
+    "run_status",
+    "list_artifacts",
+    "read_artifact",
+    "search_artifacts",
+}
+REPORT = "01-build/out/report.txt"
 
 
 async def exercise(client: Client, run_id: str) -> dict[str, Any]:
@@ -26,20 +35,44 @@ async def exercise(client: Client, run_id: str) -> dict[str, Any]:
     listed = await client.call_tool("list_runs", {})
     status = await client.call_tool("run_status", {"run_id": run_id})
     missing = await client.call_tool("run_status", {"run_id": "../../etc"})
-    return {"tools": tools, "listed": listed, "status": status, "missing": missing}
+    seen = {"tools": tools, "listed": listed, "status": status, "missing": missing}
+    seen["artifact_runs"] = await client.call_tool("list_artifacts", {})
+    seen["artifact_files"] = await client.call_tool("list_artifacts", {"run_id": run_id})
+    seen["read"] = await client.call_tool("read_artifact", {"run_id": run_id, "path": REPORT})
+    seen["escape"] = await client.call_tool(
+        "read_artifact", {"run_id": run_id, "path": "01-build/../../manifest.json"}
+    )
+    seen["search"] = await client.call_tool("search_artifacts", {"query": "kept"})
+    seen["collect"] = await client.call_tool("collect_team_artifacts", {"team_session_id": run_id})
+    return seen
 
 
 def check(project: Project, seen: dict[str, Any], run_id: str) -> None:
     """The structured results equal the HTTP API's documents; errors are tool errors."""
     tools = seen["tools"]
-    assert tools.keys() >= RUN_TOOLS
-    for name in RUN_TOOLS:
-        assert tools[name].annotations.read_only_hint is True, name
+    assert tools.keys() == ALL_TOOLS
+    for name in ALL_TOOLS:
+        read_only = name != "collect_team_artifacts"
+        assert tools[name].annotations.read_only_hint is read_only, name
         assert tools[name].output_schema is not None, name
+    assert tools["collect_team_artifacts"].annotations.destructive_hint is False
     app = create_app(AppSettings(root=project.root, mount_mcp=False))
     with TestClient(app) as http:
         assert seen["listed"].structured_content == {"result": http.get("/runs").json()}
         detail = http.get(f"/runs/{run_id}").json()
+        runs_with_artifacts = http.get("/artifacts/list").json()
+        files = http.get(f"/artifacts/{run_id}/files").json()
+        hits = http.get("/search", params={"q": "kept"}).json()
+    assert seen["artifact_runs"].structured_content == {"runs": runs_with_artifacts, "files": []}
+    assert seen["artifact_files"].structured_content == {"runs": [], "files": files}
+    read = seen["read"].structured_content
+    assert read["text"] == "hello kept world\n"
+    assert (read["truncated"], read["base64"]) == (False, None)
+    assert seen["escape"].is_error is True
+    assert seen["search"].structured_content == {"result": hits}
+    collected = seen["collect"].structured_content
+    assert (collected["status"], collected["team_session_id"]) == ("success", run_id)
+    assert collected["instances_count"] == 2
     status = seen["status"].structured_content
     assert status is not None
     # Heartbeat age moves between the two reads; everything else is the same document.

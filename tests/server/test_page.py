@@ -63,9 +63,12 @@ def test_a_running_stage_turns_succeeded_without_reloading(
     stage = page.locator("#stage-2-status")
     expect(stage).to_have_attribute("data-status", "running")
     expect(page.locator("#output")).to_contain_text("waiting")
+    live_file = page.locator('#artifact-files tr[data-file="02-wait/progress.txt"]')
+    expect(live_file).to_have_attribute("data-mode", "live")
     expect(stage).to_have_attribute("data-status", "succeeded")
     expect(page.locator("#run-status")).to_have_text("succeeded")
     expect(page.locator("#output")).to_contain_text("woke")
+    expect(live_file).to_have_attribute("data-mode", "archived")
     assert page.evaluate("window.loadedOnce") is True  # the same document: no reload
     assert page.locator("#timeline .bar").count() == 2
     expect(page.locator("main")).not_to_contain_text("null")
@@ -94,4 +97,6 @@ def test_the_runs_list_is_newest_first_and_links_to_a_run(
     page.click(f"text={older}")
     page.click("tr[data-stage=test]")
     expect(page.locator("#output")).to_have_text("one\ntwo\nthree\n")
+    kept = page.locator('#artifact-files tr[data-file="01-build/out/report.txt"] a')
+    expect(kept).to_have_attribute("href", f"/artifacts/{older}/files/01-build/out/report.txt")
     assert foreign == []

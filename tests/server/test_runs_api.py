@@ -190,3 +190,11 @@ def test_unused_root_has_no_runs(tmp_path: Path) -> None:
     app = create_app(AppSettings(root=tmp_path / "empty", mount_mcp=False))
     with TestClient(app) as test_client:
         assert test_client.get("/runs").json() == []
+
+
+def test_an_overlong_run_id_is_a_400(client: TestClient) -> None:
+    """Longer than any file name: refused in one line, never an internal error."""
+    response = client.get("/runs/" + "0" * 300)
+    assert response.status_code == 400
+    assert "longer than 255 bytes" in response.json()["detail"]
+    assert client.get("/artifacts/" + "\u00a0" * 200 + "/metadata").status_code == 400

@@ -47,11 +47,23 @@ def test_traversal_never_leaves_the_runs_tree(
 ) -> None:
     """Dots, encoded dots, slashes, NULs: 400 or 404, and never a file's content."""
     server = start_server()
-    for path in TRAVERSALS:
+    files = f"/artifacts/{finished_run}/files"
+    artifact_paths = [
+        f"{files}/01-build/../../../../../../etc/passwd",
+        f"{files}/01-build/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+        f"{files}/%2Fetc%2Fpasswd",
+        f"{files}//etc/passwd",
+        f"{files}/01-build/out/..%2f..%2f..%2fmanifest.json",
+        f"{files}/..%2F..%2Fmanifest.json",
+        "/artifacts/%2e%2e/metadata",
+        "/artifacts/..%2F..%2Fetc/files/passwd",
+    ]
+    for path in [*TRAVERSALS, *artifact_paths]:
         status, body, _ = raw_get(server, path)
         assert status in (400, 404), (path, status, body[:200])
         assert b"root:" not in body
         assert b"def " not in body
+        assert b'"run_id"' not in body, path
 
 
 def test_binds_loopback_by_default_and_rejects_foreign_host_headers(

@@ -258,3 +258,15 @@ def test_task_ids_lists_task_directories_with_runs(tmp_path: Path) -> None:
     (runs / "local-mcp" / "cli").mkdir(parents=True)
     (runs / ".hidden" / "cli").mkdir(parents=True)
     assert RunsLayout.for_root(tmp_path).task_ids() == ["a", "b", "c"]
+
+
+def test_an_id_longer_than_a_file_name_is_refused() -> None:
+    """One line naming the limit, instead of the filesystem's 'file name too long'."""
+    from codex_orchestrator.errors import InvalidInput
+    from codex_orchestrator.store.layout import validate_run_id
+
+    validate_run_id("a" * 255)
+    with pytest.raises(InvalidInput, match="longer than 255 bytes"):
+        validate_run_id("a" * 256)
+    with pytest.raises(InvalidInput, match="longer than 255 bytes"):
+        validate_run_id("\u00e9" * 128)  # 256 bytes in UTF-8

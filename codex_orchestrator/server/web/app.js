@@ -101,7 +101,7 @@ async function refresh(state) {
     state.selected = (running || failed || run.commands[run.commands.length - 1]).index;
   }
   render(state);
-  await loadOutput(state);
+  await Promise.all([loadOutput(state), loadArtifacts(state)]);
 }
 
 function scheduleRefresh(state) {
@@ -125,6 +125,7 @@ function follow(state) {
   };
   source.addEventListener("end", () => {
     source.close();
+    clearInterval(state.timer);
     setConnection("run ended");
     scheduleRefresh(state);
   });
@@ -134,10 +135,13 @@ function follow(state) {
     setConnection("polling");
     poll(state);
   };
+  let ticks = 0;
   state.timer = setInterval(() => {
-    // The output tail of a running stage moves without stage events.
+    // The output tail of a running stage and its live files move without stage events.
+    if (current !== state) return;
     const stage = state.run && state.run.commands.find((c) => c.index === state.selected);
-    if (current === state && stage && stage.status === "running") loadOutput(state);
+    if (stage && stage.status === "running") loadOutput(state);
+    if (++ticks % 2 === 0) loadArtifacts(state);
   }, 1000);
 }
 
@@ -191,10 +195,39 @@ function render(state) {
     timeline(run),
     el("h2", {}, "Output ", el("span", { class: "muted", id: "output-stage" }, outputLabel(state))),
     el("pre", { class: "output", id: "output" }, state.outputNodes || ""),
-    el("div", { id: "artifacts" }),
+    el("h2", {}, "Artifacts"),
+    el("div", { id: "artifacts" }, state.artifactNodes || el("p", { class: "muted" }, "Loading…")),
   ];
   app.replaceChildren(...parts.filter((part) => part !== null));
-  if (window.renderArtifacts) window.renderArtifacts(state);
+}
+
+// Kept files (archived), live workspace files while the run runs, sealed files.
+async function loadArtifacts(state) {
+  const base = `/artifacts/${encodeURIComponent(state.runId)}/files`;
+  let files;
+  try {
+    files = await getJSON(base);
+  } catch (error) {
+    files = null;
+    state.artifactNodes = el("p", { class: "muted" }, `No artifacts (${error.message}).`);
+  }
+  if (current !== state) return;
+  if (files !== null) {
+    state.artifactNodes = files.length === 0
+      ? el("p", { class: "muted" }, "No kept files.")
+      : el("table", { id: "artifact-files" },
+        el("thead", {}, el("tr", {}, ["instance", "file", "size", "mode"].map((name) => el("th", {}, name)))),
+        el("tbody", {}, files.map((file) =>
+          el("tr", { "data-file": `${file.instance}/${file.path}`, "data-mode": file.mode },
+            el("td", {}, file.instance),
+            el("td", { class: "mono" }, file.type === "link"
+              ? `${file.path} → ${file.target}`
+              : el("a", { href: `${base}/${file.instance}/${file.path.split("/").map(encodeURIComponent).join("/")}`, target: "_blank" }, file.path)),
+            el("td", {}, `${file.size} B`),
+            el("td", {}, el("span", { class: `badge s-${file.mode === "live" ? "running" : "succeeded"}` }, file.mode))))));
+  }
+  const holder = document.getElementById("artifacts");
+  if (holder) holder.replaceChildren(state.artifactNodes);
 }
 
 function outputLabel(state) {
