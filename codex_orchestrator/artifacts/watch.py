@@ -208,7 +208,13 @@ def watch_changes(
     )
     pending: set[Path] = set()
     first_pending = last_check = time.monotonic()
+    watching = False
     for batch in batches:
+        if not watching:
+            # The watcher is in place once it first yields; what was written between
+            # the scan above and this moment raised no event, so look once more.
+            watching = True
+            yield from tracker.rescan()
         now = time.monotonic()
         if batch and not pending:
             first_pending = now

@@ -96,6 +96,9 @@ def test_new_workspaces_and_nested_child_instances_are_followed(tmp_path: Path) 
     instances = tmp_path / "instances"
     ended = threading.Event()
     observed, thread = _watch_in_thread(instances, ended)  # not even instances/ exists yet
+    probe = instances / "00-probe" / "workspace"
+    probe.mkdir(parents=True)
+    _until_watching(observed, probe / "probe.txt")
     first = instances / "01-prepare" / "workspace" / "deep" / "dir"
     first.mkdir(parents=True)
     (first / "a.json").write_text("{}")
@@ -107,7 +110,7 @@ def test_new_workspaces_and_nested_child_instances_are_followed(tmp_path: Path) 
     ended.set()
     thread.join(GENEROUS_SECONDS)
     assert not thread.is_alive()
-    assert [(e.type, e.instance, e.path) for e in observed.events] == [
+    assert [(e.type, e.instance, e.path) for e in observed.events if e.instance != "00-probe"] == [
         ("added", "01-prepare", "deep/dir/a.json"),
         ("added", "02-sub/01-lint", "lint.txt"),
     ]
