@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from codex_orchestrator.config_executor import read_executor, read_resources
 from codex_orchestrator.config_fields import FieldReader, json_type, key_path
 from codex_orchestrator.diagnostics import DIAGNOSTICS_ID, diagnostics_pipeline
 from codex_orchestrator.errors import ConfigError
@@ -24,11 +25,22 @@ from codex_orchestrator.model import CommandStage, Config, Pipeline, Stage, Subp
 DEFAULT_CONFIG_NAME = "codex.orchestrator.json"
 CONFIG_ENV = "CODEX_ORCHESTRATOR_REPO_CONFIG_PATH"
 
-_TOP_KEYS = frozenset({"$schema", "defaultPipeline", "stageSets", "pipelines"})
+_TOP_KEYS = frozenset({"$schema", "defaultPipeline", "stageSets", "pipelines", "executor"})
 _PIPELINE_KEYS = frozenset({"id", "title", "description", "guardrailsRequired", "stages"})
 _STAGE_KEYS: Mapping[str, frozenset[str]] = {
     "command": frozenset(
-        {"kind", "id", "title", "command", "cwd", "env", "allowFailure", "summaryHint", "timeoutMs"}
+        {
+            "kind",
+            "id",
+            "title",
+            "command",
+            "cwd",
+            "env",
+            "allowFailure",
+            "summaryHint",
+            "timeoutMs",
+            "resources",
+        }
     ),
     "subpipeline": frozenset({"kind", "id", "title", "pipeline", "optional"}),
     "stage-set": frozenset({"kind", "ref"}),
@@ -158,11 +170,13 @@ class _Loader(FieldReader):
         if default is not None and default not in pipelines:
             raise self.error("defaultPipeline", _unknown_pipeline(default, pipelines))
         self.check_subpipelines(pipelines, subpipelines)
+        executor = read_executor(self, document)
         return Config(
             path=self.display,
             default_pipeline=default,
             pipelines=MappingProxyType(pipelines),
             warnings=tuple(self.warnings),
+            executor=executor,
         )
 
     def pipeline(
@@ -229,6 +243,7 @@ class _Loader(FieldReader):
             allow_failure=self.flag(obj, where, "allowFailure") or False,
             summary_hint=self.text(obj, where, "summaryHint", required=False, allow_empty=True),
             timeout_ms=self.timeout(obj, where),
+            resources=read_resources(self, obj, where),
         )
         return _Entry(stage, where)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from codex_orchestrator.model.executor import ExecutorConfig
 from codex_orchestrator.model.records import StageKind
 
 GUARDRAIL_MARKER = "spec-guard"
@@ -22,6 +23,8 @@ class CommandStage:
     allow_failure: bool = False
     summary_hint: str | None = None
     timeout_ms: int | None = None
+    # What the stage needs of a Dask worker (e.g. {"cpu": 2}); the local executor ignores it.
+    resources: Mapping[str, float] = field(default_factory=dict)
     # Set by the embedded diagnostics pipeline for checks that are not present:
     # the stage is recorded as skipped with this text as its summary.
     skip_reason: str | None = None
@@ -89,3 +92,4 @@ class Config:
     default_pipeline: str | None
     pipelines: Mapping[str, Pipeline]
     warnings: tuple[str, ...] = ()
+    executor: ExecutorConfig = field(default_factory=ExecutorConfig)

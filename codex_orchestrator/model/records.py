@@ -50,6 +50,8 @@ class ErrorReason(enum.StrEnum):
     COMMAND_ALLOW_FAILURE = "command-allow-failure"
     SPAWN_ERROR = "spawn-error"
     CANCELLED = "cancelled"
+    # The Dask worker running the stage left the cluster (died) before it ended.
+    WORKER_LOST = "worker-lost"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -101,6 +103,7 @@ _COMMAND_KEYS = (
     "signal",
     "duration_ms",
     "resources",
+    "worker",
 )
 
 
@@ -124,6 +127,8 @@ class CommandRecord:
     signal: str | None = None
     duration_ms: int | None = None
     resources: Resources | None = None
+    # The Dask worker that ran the stage (absent for the local executor).
+    worker: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -146,6 +151,8 @@ class CommandRecord:
             "duration_ms": self.duration_ms,
             "resources": self.resources.to_dict() if self.resources else None,
         }
+        if self.worker is not None:
+            data["worker"] = self.worker
         data.update(self.extra)
         return data
 
@@ -170,6 +177,7 @@ class CommandRecord:
             signal=opt_str(data.get("signal")),
             duration_ms=opt_int(data.get("duration_ms")),
             resources=Resources.from_dict(data.get("resources")),
+            worker=opt_str(data.get("worker")),
             extra={k: v for k, v in data.items() if k not in _COMMAND_KEYS},
         )
 

@@ -1,0 +1,396 @@
+"""The Dask executor against a real cluster of worker processes in the test process.
+
+One module-scoped ``LocalCluster(processes=True)`` serves the tests; the runner is the
+real CLI in a subprocess, pointed at it with ``--scheduler``. Each test asserts on the
+evidence a reviewer reads: the manifest (with the worker of each stage), the events,
+the command files, the error files, and the processes left on the workers' host.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import psutil
+import pytest
+from helpers import (
+    RunFiles,
+    command,
+    json_document,
+    one_error_line,
+    output_bytes,
+    pipeline,
+    run_cli_subprocess,
+    start_json,
+    write_config,
+)
+
+distributed = pytest.importorskip("distributed")
+
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
+
+# How long a test waits for a run to reach a state (not a timing assertion).
+PATIENCE_SECONDS = 60
+MARK = "CODEX_ORCHESTRATOR_DASK_TASK"
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Any]:
+    """Two worker processes (each offering cpu=2), shared by the module's tests."""
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=2,
+        processes=True,
+        dashboard_address=None,
+        resources={"cpu": 2},
+        silence_logs=40,
+    ) as local:
+        yield local
+
+
+@pytest.fixture(scope="module")
+def client(cluster: Any) -> Iterator[Any]:
+    """A client of the test's cluster, to look at its workers."""
+    with distributed.Client(cluster, set_as_default=False) as dask_client:
+        yield dask_client
+
+
+def _start(project: Path, cluster: Any, *args: str) -> tuple[Any, dict[str, Any], RunFiles]:
+    return start_json(project, "--scheduler", cluster.scheduler_address, *args)
+
+
+def _popen_start(project: Path, cluster: Any, *args: str) -> subprocess.Popen[bytes]:
+    argv = [sys.executable, "-m", "codex_orchestrator", "start", "--format", "json"]
+    argv += ["--scheduler", cluster.scheduler_address, *args]
+    return subprocess.Popen(argv, cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _run_dir(project: Path, proc: subprocess.Popen[bytes]) -> Path:
+    cli_dir = project / ".runs" / "0101" / "cli"
+    deadline = time.monotonic() + PATIENCE_SECONDS
+    while not (cli_dir.is_dir() and any(cli_dir.iterdir())):
+        assert proc.poll() is None, proc.communicate()[1].decode()
+        assert time.monotonic() < deadline, "no run directory appeared"
+        time.sleep(0.05)
+    (run_dir,) = cli_dir.iterdir()
+    return run_dir
+
+
+def _lines(run_dir: Path) -> list[dict[str, Any]]:
+    log = run_dir / "runner.ndjson"
+    if not log.exists():
+        return []
+    raw = log.read_bytes()
+    return [orjson.loads(line) for line in raw[: raw.rfind(b"\n") + 1].splitlines()]
+
+
+def _wait_for_line(run_dir: Path, text: str, proc: subprocess.Popen[bytes]) -> dict[str, Any]:
+    deadline = time.monotonic() + PATIENCE_SECONDS
+    while True:
+        for event in _lines(run_dir):
+            if event.get("data") == text:
+                return event
+        assert proc.poll() is None, proc.communicate()[1].decode()
+        assert time.monotonic() < deadline, f"no stage printed {text!r}"
+        time.sleep(0.05)
+
+
+def _marked(key_part: str = "") -> list[psutil.Process]:
+    """Processes on this host started by a Dask stage (their environment carries the mark)."""
+    found = []
+    for proc in psutil.process_iter():
+        try:
+            value = proc.environ().get(MARK)
+        except (psutil.Error, OSError):
+            continue
+        if value is not None and key_part in value:
+            found.append(proc)
+    return found
+
+
+def _finish(proc: subprocess.Popen[bytes]) -> tuple[bytes, bytes]:
+    try:
+        return proc.communicate(timeout=PATIENCE_SECONDS)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_a_graph_of_parallel_stages_runs_on_the_workers(
+    tmp_path: Path, cluster: Any, client: Any
+) -> None:
+    """Three stages run at once on the workers, a fourth after them; evidence as local."""
+    # Each of a, b, c waits until all three have started: only concurrency ends the wait.
+    meet = (
+        "touch {me}; for i in $(seq 1 600); do "
+        "[ -e a ] && [ -e b ] && [ -e c ] && break; sleep 0.05; done; "
+        "[ -e a ] && [ -e b ] && [ -e c ] && echo met {me} && echo to-stderr {me} >&2"
+    )
+    write_config(
+        tmp_path,
+        pipeline(
+            "fan",
+            command("a", meet.format(me="a")),
+            command("b", meet.format(me="b")),
+            command("c", meet.format(me="c")),
+            command("join", "echo joined; cat a b c | wc -c", needs=["a", "b", "c"]),
+        ),
+    )
+    result, document, run = _start(tmp_path, cluster, "--jobs", "3")
+    assert result.returncode == 0, result.stderr
+    assert document["status"] == "succeeded"
+    manifest = run.manifest()
+    workers = set(client.scheduler_info()["workers"])
+    for record in manifest["commands"]:
+        assert record["status"] == "succeeded"
+        assert record["worker"] in workers
+        assert record["resources"]["peak_rss_bytes"] > 0
+        assert record["duration_ms"] >= 0
+    # Stages spread over the workers: the three meeting at once used both.
+    assert len({record["worker"] for record in manifest["commands"][:3]}) == 2
+    for index, stage in enumerate(("a", "b", "c"), start=1):
+        events = run.command_events(f"0{index}-{stage}")
+        assert output_bytes(events, "stdout") == f"met {stage}\n".encode()
+        assert output_bytes(events, "stderr") == f"to-stderr {stage}\n".encode()
+        assert events[-1]["type"] == "command:end"
+        assert events[-1]["worker"] == manifest["commands"][index - 1]["worker"]
+    assert output_bytes(run.command_events("04-join"), "stdout").startswith(b"joined\n")
+    ends = {e["index"]: e for e in run.events() if e["type"] == "command:end"}
+    starts = {e["index"]: e for e in run.events() if e["type"] == "command:start"}
+    assert all(starts[4]["timestamp"] >= ends[i]["timestamp"] for i in (1, 2, 3))
+
+
+def test_output_reaches_the_events_while_the_stage_runs(tmp_path: Path, cluster: Any) -> None:
+    """A line printed on a worker is in runner.ndjson before the stage goes on."""
+    write_config(
+        tmp_path,
+        pipeline(
+            "live",
+            command(
+                "talk",
+                "echo first; while [ ! -e go ]; do sleep 0.05; done; echo second",
+            ),
+        ),
+    )
+    proc = _popen_start(tmp_path, cluster)
+    try:
+        run_dir = _run_dir(tmp_path, proc)
+        first = _wait_for_line(run_dir, "first", proc)
+        manifest = orjson.loads((run_dir / "manifest.json").read_bytes())
+        assert manifest["commands"][0]["status"] == "running"
+        assert not any(event.get("data") == "second" for event in _lines(run_dir))
+        (tmp_path / "go").touch()
+        stdout, stderr = _finish(proc)
+    finally:
+        (tmp_path / "go").touch()
+    assert proc.returncode == 0, stderr.decode()
+    assert orjson.loads(stdout)["status"] == "succeeded"
+    assert first["type"] == "command:stdout"
+    assert first["index"] == 1
+    run = RunFiles(tmp_path, "0101", run_dir.name)
+    assert output_bytes(run.command_events("01-talk"), "stdout") == b"first\nsecond\n"
+
+
+def test_a_failing_stage_leaves_an_error_file(tmp_path: Path, cluster: Any) -> None:
+    """Exit 3 on a worker: the stage fails with its tails, the run fails (exit 1)."""
+    write_config(
+        tmp_path,
+        pipeline(
+            "bad",
+            command("boom", "echo partial-output; echo broke here >&2; exit 3"),
+            command("after", "echo never"),
+        ),
+    )
+    result, document, run = _start(tmp_path, cluster)
+    assert result.returncode == 1, result.stderr
+    assert document["status"] == "failed"
+    boom, after = run.manifest()["commands"]
+    assert (boom["status"], boom["exit_code"]) == ("failed", 3)
+    assert boom["summary"] == "Exited with code 3 — broke here"
+    assert boom["worker"].startswith("tcp://")
+    assert after["status"] == "pending"
+    error = run.error("01-boom")
+    assert error["reason"] == "command-failed"
+    assert error["details"]["stdout_tail"] == "partial-output\n"
+    assert error["details"]["stderr_tail"] == "broke here\n"
+
+
+def test_a_stage_over_its_timeout_is_ended_on_the_worker(tmp_path: Path, cluster: Any) -> None:
+    """timeoutMs: the worker ends the stage's process group; reason command-timeout."""
+    write_config(
+        tmp_path,
+        pipeline(
+            "slow",
+            command("nap", "sleep 120 & echo child=$!; wait", timeoutMs=1500),
+        ),
+    )
+    result, _, run = _start(tmp_path, cluster)
+    assert result.returncode == 1, result.stderr
+    (record,) = run.manifest()["commands"]
+    assert record["status"] == "failed"
+    assert record["signal"] == "SIGTERM"
+    assert record["summary"].startswith("Timed out after 1500ms")
+    assert run.error("01-nap")["reason"] == "command-timeout"
+    child = int(output_bytes(run.command_events("01-nap"), "stdout").split(b"=")[1])
+    assert not psutil.pid_exists(child) or psutil.Process(child).status() == "zombie"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_cancel_ends_the_stages_on_the_workers(
+    tmp_path: Path, cluster: Any, sig: signal.Signals
+) -> None:
+    """SIGINT/SIGTERM to the runner: every running stage's tree on the workers is ended."""
+    hold = "sleep 300 & echo child=$!; echo ready-{me}; wait"
+    write_config(
+        tmp_path,
+        pipeline(
+            "hold",
+            command("one", hold.format(me="one")),
+            command("two", hold.format(me="two")),
+            command("later", "echo never", needs=["one", "two"]),
+        ),
+    )
+    proc = _popen_start(tmp_path, cluster, "--jobs", "2")
+    run_dir = _run_dir(tmp_path, proc)
+    _wait_for_line(run_dir, "ready-one", proc)
+    _wait_for_line(run_dir, "ready-two", proc)
+    assert _marked(), "the stages' processes are not visible on the workers' host"
+    proc.send_signal(sig)
+    stdout, stderr = _finish(proc)
+    assert proc.returncode == 130, stderr.decode()
+    document = orjson.loads(stdout)
+    assert document["status"] == "cancelled"
+    run = RunFiles(tmp_path, "0101", run_dir.name)
+    one, two, later = run.manifest()["commands"]
+    assert (one["status"], two["status"], later["status"]) == ("failed", "failed", "pending")
+    assert run.error("01-one")["reason"] == "cancelled"
+    assert run.error("02-two")["reason"] == "cancelled"
+    children = [
+        int(line.split(b"=")[1])
+        for stem in ("01-one", "02-two")
+        for line in output_bytes(run.command_events(stem), "stdout").splitlines()
+        if line.startswith(b"child=")
+    ]
+    assert len(children) == 2
+    for child in children:
+        assert not psutil.pid_exists(child) or psutil.Process(child).status() == "zombie"
+    assert not [p for p in _marked() if p.status() != "zombie"], "processes left on workers"
+
+
+def test_a_worker_killed_mid_stage_fails_the_stage_and_resume_reruns_it(
+    tmp_path: Path, cluster: Any, client: Any
+) -> None:
+    """SIGKILL to the worker running a stage: reason worker-lost; resume runs it again."""
+    script = (
+        "if [ -e second-time ]; then echo recovered; "
+        "else touch second-time; echo ready; sleep 300; fi"
+    )
+    write_config(tmp_path, pipeline("fragile", command("victim", script)))
+    proc = _popen_start(tmp_path, cluster)
+    run_dir = _run_dir(tmp_path, proc)
+    _wait_for_line(run_dir, "ready", proc)
+    pids = client.run(os.getpid)
+    stage_procs = _marked()
+    assert stage_procs
+    stage_pids = {p.pid for p in stage_procs}
+    running_on = [
+        address
+        for address, pid in pids.items()
+        if stage_pids & {c.pid for c in psutil.Process(pid).children(recursive=True)}
+    ]
+    assert len(running_on) == 1
+    os.kill(pids[running_on[0]], signal.SIGKILL)
+    stdout, stderr = _finish(proc)
+    assert proc.returncode == 1, stderr.decode()
+    document = orjson.loads(stdout)
+    assert document["status"] == "failed"
+    run = RunFiles(tmp_path, "0101", run_dir.name)
+    (record,) = run.manifest()["commands"]
+    assert record["status"] == "failed"
+    assert record["worker"] == running_on[0]
+    assert "worker" in record["summary"]
+    assert run.error("01-victim")["reason"] == "worker-lost"
+    deadline = time.monotonic() + PATIENCE_SECONDS
+    while [p for p in _marked() if p.status() != "zombie"]:
+        assert time.monotonic() < deadline, "the lost stage's processes outlived it"
+        time.sleep(0.1)
+    client.wait_for_workers(2, timeout=PATIENCE_SECONDS)
+    resumed = run_cli_subprocess(
+        tmp_path,
+        "resume",
+        "--run",
+        run_dir.name,
+        "--scheduler",
+        cluster.scheduler_address,
+        "--format",
+        "json",
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert json_document(resumed)["status"] == "succeeded"
+    (record,) = run.manifest()["commands"]
+    assert record["status"] == "succeeded"
+    assert record["summary"] == "recovered"
+
+
+def test_resources_choose_workers_and_unmet_ones_fail_at_once(tmp_path: Path, cluster: Any) -> None:
+    """Stage ``resources`` go to Dask; a need no worker can meet fails the stage plainly."""
+    write_config(
+        tmp_path,
+        pipeline(
+            "res",
+            command("fits", "echo fits", resources={"cpu": 2}),
+            command("huge", "echo never", resources={"cpu": 64}, needs=["fits"]),
+        ),
+    )
+    result, _, run = _start(tmp_path, cluster)
+    assert result.returncode == 1, result.stderr
+    fits, huge = run.manifest()["commands"]
+    assert fits["status"] == "succeeded"
+    assert huge["status"] == "failed"
+    assert huge["summary"] == "Could not start: no dask worker offers the resources cpu=64"
+    assert run.error("02-huge")["reason"] == "spawn-error"
+
+
+def test_an_unreachable_scheduler_is_a_usage_error_before_anything_runs(tmp_path: Path) -> None:
+    """Exit 2, one line naming the address; no run directory is created."""
+    write_config(tmp_path, pipeline("p", command("x", "true")))
+    with socket_port() as port:
+        result = run_cli_subprocess(
+            tmp_path, "start", "--scheduler", f"tcp://127.0.0.1:{port}", "--format", "json"
+        )
+    assert result.returncode == 2, result.stderr
+    assert one_error_line(result).startswith(
+        f"cannot reach the dask scheduler at tcp://127.0.0.1:{port}"
+    )
+    assert not (tmp_path / ".runs").exists()
+
+
+def test_without_a_scheduler_a_local_cluster_runs_the_stages(tmp_path: Path) -> None:
+    """``--executor dask`` alone: a local cluster is started for the run, then shut down."""
+    write_config(
+        tmp_path, pipeline("solo", command("hi", "echo hello from $CODEX_ORCHESTRATOR_STAGE_ID"))
+    )
+    result, document, run = start_json(tmp_path, "--executor", "dask")
+    assert result.returncode == 0, result.stderr
+    assert document["status"] == "succeeded"
+    (record,) = run.manifest()["commands"]
+    assert record["worker"].startswith("tcp://127.0.0.1:")
+    assert output_bytes(run.command_events("01-hi"), "stdout") == b"hello from hi\n"
+
+
+@contextlib.contextmanager
+def socket_port() -> Iterator[int]:
+    """A local TCP port nothing listens on (bound, not listening, while in use)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield int(sock.getsockname()[1])
