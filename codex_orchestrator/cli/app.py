@@ -7,7 +7,17 @@ from typing import Annotated
 import typer
 
 from codex_orchestrator import __version__
-from codex_orchestrator.cli import exec_cmd, metrics, migrate, plan, resume, runs, start, status
+from codex_orchestrator.cli import (
+    exec_cmd,
+    metrics,
+    migrate,
+    plan,
+    resume,
+    runs,
+    server,
+    start,
+    status,
+)
 from codex_orchestrator.cli.common import run_app
 
 app = typer.Typer(
@@ -38,7 +48,7 @@ def _root(
     """Run command pipelines and leave evidence a reviewer can trust."""
 
 
-for module in (start, plan, exec_cmd, status, runs, resume, metrics, migrate):
+for module in (start, plan, exec_cmd, status, runs, resume, metrics, migrate, server):
     module.register(app)
 
 
