@@ -8,7 +8,7 @@ whose targets (and the absence of cycles) are checked here.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -62,6 +62,17 @@ def resolve_config_path(explicit: Path | None, root: Path) -> Path | None:
         return path
     default = root / DEFAULT_CONFIG_NAME
     return default if default.is_file() else None
+
+
+def load_run_config(
+    root: Path, explicit: Path | None, warn: Callable[[str], None]
+) -> tuple[Config, Path | None]:
+    """The config a run uses and where it came from; its warnings go to ``warn``."""
+    config_path = resolve_config_path(explicit, root)
+    config = load_config(config_path, root)
+    for warning in config.warnings:
+        warn(warning)
+    return config, config_path
 
 
 def load_config(path: Path | None, root: Path) -> Config:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from codex_orchestrator.engine.executor import Executor
 from codex_orchestrator.engine.observer import RunObserver
 from codex_orchestrator.engine.signals import CancelWatch
 from codex_orchestrator.model import HEARTBEAT_INTERVAL_SECONDS, Config, RunManifest, now_iso
@@ -26,7 +27,9 @@ class RunSettings:
     config_path: Path | None
     cancel: CancelWatch
     observer: RunObserver
+    executor: Executor
     stage_timeout_ms: int | None = None
+    jobs: int = 1
 
 
 @contextlib.contextmanager
@@ -36,8 +39,14 @@ def run_settings(
     config_path: Path | None,
     observer: RunObserver,
     stage_timeout_ms: int | None,
+    *,
+    executor: Executor | None = None,
 ) -> Iterator[RunSettings]:
     """Settings for runs driven now: SIGINT/SIGTERM become a cancel request meanwhile."""
+    if executor is None:
+        from codex_orchestrator.engine.process import LocalExecutor
+
+        executor = LocalExecutor()
     with CancelWatch() as cancel:
         yield RunSettings(
             layout=layout,
@@ -45,6 +54,7 @@ def run_settings(
             config_path=config_path,
             cancel=cancel,
             observer=observer,
+            executor=executor,
             stage_timeout_ms=stage_timeout_ms,
         )
 

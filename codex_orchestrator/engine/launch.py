@@ -8,10 +8,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from codex_orchestrator.config import load_run_config, select_pipeline
 from codex_orchestrator.engine.context import run_settings
 from codex_orchestrator.engine.observer import RunObserver
 from codex_orchestrator.engine.result import RunResult
-from codex_orchestrator.engine.runner import attach_to_parent, hold_run_lock, start_run
+from codex_orchestrator.engine.runlock import hold_run_lock
+from codex_orchestrator.engine.runner import attach_to_parent, start_run
 from codex_orchestrator.errors import ExitCode, InvalidInput, RunNotFound
 from codex_orchestrator.model import CommandStage, CommandStatus, Config, Pipeline, RunStatus
 from codex_orchestrator.store.layout import RunsLayout, resolve_task_id, validate_run_id
@@ -41,23 +43,8 @@ class ExecRequest:
     stage_timeout_ms: int | None = None
 
 
-def load_run_config(
-    root: Path, explicit: Path | None, warn: Callable[[str], None]
-) -> tuple[Config, Path | None]:
-    """The config a run uses and where it came from; its warnings go to ``warn``."""
-    from codex_orchestrator.config import load_config, resolve_config_path
-
-    config_path = resolve_config_path(explicit, root)
-    config = load_config(config_path, root)
-    for warning in config.warnings:
-        warn(warning)
-    return config, config_path
-
-
 def launch(request: StartRequest, observer: RunObserver, warn: Callable[[str], None]) -> RunResult:
     """Run a configured pipeline (config problems are reported before anything is written)."""
-    from codex_orchestrator.config import select_pipeline
-
     task_id = resolve_task_id(request.task)
     config, config_path = load_run_config(request.root, request.config, warn)
     pipeline = select_pipeline(config, request.pipeline)

@@ -15,19 +15,23 @@ import selectors
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Protocol
 
 import psutil
 
-from codex_orchestrator.engine.lines import LineSplitter, Run, Tail
+from codex_orchestrator.engine.executor import (
+    KILL_GRACE_SECONDS,
+    STDERR,
+    STDOUT,
+    CancelSignal,
+    CommandOutcome,
+    CommandRequest,
+    OutputSink,
+)
 from codex_orchestrator.model import Resources
 
+_STREAMS = (STDOUT, STDERR)
 READ_CHUNK = 256 * 1024
 TICK_SECONDS = 0.5
-KILL_GRACE_SECONDS = 2.0
 # After the command itself exits, leftovers (background jobs) may hold its pipes
 # open; read what they print for this long, then stop listening.
 LINGER_SECONDS = 2.0
@@ -36,50 +40,17 @@ FIRST_SAMPLE_SECONDS = 0.05
 SAMPLE_EVERY_SECONDS = 1.0
 
 
-class OutputSink(Protocol):
-    """Receives a command's output and periodic ticks while it runs."""
+class LocalExecutor:
+    """The default executor: each command is a child process of this runner."""
 
-    def on_output(self, stream: str, runs: list[Run]) -> None:
-        """Runs of pieces read from ``stream`` (``stdout``/``stderr``); see LineSplitter."""
-
-    def on_tick(self) -> None:
-        """Called at least every TICK_SECONDS while the command runs."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ProcessRequest:
-    """How to run one command."""
-
-    argv: Sequence[str]
-    cwd: Path
-    env: Mapping[str, str]
-    timeout_seconds: float | None = None
+    def run(
+        self, request: CommandRequest, sink: OutputSink, cancel: CancelSignal
+    ) -> CommandOutcome:
+        """Run ``request`` here; see engine/executor.py for the contract."""
+        return run_process(request, sink, cancel)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ProcessOutcome:
-    """What happened to one command."""
-
-    exit_code: int | None
-    signal: str | None
-    duration_ms: int
-    resources: Resources
-    timed_out: bool = False
-    cancelled: bool = False
-    spawn_error: str | None = None
-    stdout_tail: str = ""
-    stderr_tail: str = ""
-    stdout_truncated: bool = False
-    stderr_truncated: bool = False
-
-
-def run_process(
-    request: ProcessRequest,
-    sink: OutputSink,
-    *,
-    cancel_requested: Callable[[], bool],
-    wakeup_fd: int | None = None,
-) -> ProcessOutcome:
+def run_process(request: CommandRequest, sink: OutputSink, cancel: CancelSignal) -> CommandOutcome:
     """Run ``request`` to completion, streaming output into ``sink``."""
     started = time.monotonic()
     try:
@@ -94,14 +65,14 @@ def run_process(
             close_fds=True,
         )
     except OSError as exc:
-        return ProcessOutcome(
+        return CommandOutcome(
             exit_code=None,
             signal=None,
             duration_ms=int((time.monotonic() - started) * 1000),
             resources=Resources(),
             spawn_error=f"{exc.strerror or exc}: {exc.filename or request.argv[0]}",
         )
-    return _Supervisor(proc, request, sink, cancel_requested, wakeup_fd, started).run()
+    return _Supervisor(proc, request, sink, cancel, started).run()
 
 
 class _Supervisor:
@@ -110,21 +81,18 @@ class _Supervisor:
     def __init__(
         self,
         proc: subprocess.Popen[bytes],
-        request: ProcessRequest,
+        request: CommandRequest,
         sink: OutputSink,
-        cancel_requested: Callable[[], bool],
-        wakeup_fd: int | None,
+        cancel: CancelSignal,
         started: float,
     ) -> None:
         self.proc = proc
         self.sink = sink
-        self.cancel_requested = cancel_requested
+        self.cancel = cancel
         self.started = started
         self.deadline = started + request.timeout_seconds if request.timeout_seconds else None
-        self.splitters = {"stdout": LineSplitter(), "stderr": LineSplitter()}
-        self.tails = {"stdout": Tail(), "stderr": Tail()}
         self.selector = selectors.DefaultSelector()
-        self.wakeup_fd = wakeup_fd
+        self.wakeup_fd = cancel.fileno()
         self.pidfd: int | None = None
         self.exit_status: int | None = None
         self.rusage_cpu = 0.0
@@ -141,12 +109,12 @@ class _Supervisor:
         self.kill_at: float | None = None
         self.tree: list[psutil.Process] = []
 
-    def run(self) -> ProcessOutcome:
+    def run(self) -> CommandOutcome:
         proc = self.proc
         if proc.stdout is None or proc.stderr is None:  # pragma: no cover - both are PIPE
             raise RuntimeError("process started without output pipes")
-        self.selector.register(proc.stdout.fileno(), selectors.EVENT_READ, "stdout")
-        self.selector.register(proc.stderr.fileno(), selectors.EVENT_READ, "stderr")
+        self.selector.register(proc.stdout.fileno(), selectors.EVENT_READ, STDOUT)
+        self.selector.register(proc.stderr.fileno(), selectors.EVENT_READ, STDERR)
         if self.wakeup_fd is not None:
             self.selector.register(self.wakeup_fd, selectors.EVENT_READ, "wakeup")
         with contextlib.suppress(OSError, AttributeError):
@@ -168,7 +136,7 @@ class _Supervisor:
         return self._outcome()
 
     def _open_streams(self) -> int:
-        return sum(1 for key in self.selector.get_map().values() if key.data in self.splitters)
+        return sum(1 for key in self.selector.get_map().values() if key.data in _STREAMS)
 
     def _loop(self) -> None:
         linger_until: float | None = None
@@ -190,11 +158,11 @@ class _Supervisor:
                 if key.data == "exit":
                     self._try_reap()
                 elif key.data == "wakeup":
-                    _drain_fd(key.fd)
+                    # Readable once cancel is set, and for good: stop watching it.
+                    self.selector.unregister(key.fd)
                 else:
                     self._read(key.fd, str(key.data))
             self._enforce(time.monotonic())
-            self.sink.on_tick()
 
     def _timeout(self, now: float, linger_until: float | None) -> float:
         timeout = TICK_SECONDS if self.pidfd is not None else 0.05
@@ -210,22 +178,13 @@ class _Supervisor:
             return
         if not data:
             self.selector.unregister(fd)
-            runs = self.splitters[stream].close()
-            if runs:
-                self.sink.on_output(stream, runs)
             return
-        self.tails[stream].feed(data)
-        runs = self.splitters[stream].feed(data)
-        if runs:
-            self.sink.on_output(stream, runs)
+        self.sink.write(stream, data)
 
     def _close_streams(self) -> None:
         for key in list(self.selector.get_map().values()):
-            if key.data in self.splitters:
+            if key.data in _STREAMS:
                 self.selector.unregister(key.fd)
-                runs = self.splitters[str(key.data)].close()
-                if runs:
-                    self.sink.on_output(str(key.data), runs)
 
     def _try_reap(self) -> None:
         if self.exit_status is not None:
@@ -249,7 +208,7 @@ class _Supervisor:
             self.sample_gap = min(self.sample_gap * 2, SAMPLE_EVERY_SECONDS)
             self.next_sample = now + self.sample_gap
         if self.kill_at is None:
-            if self.exit_status is None and self.cancel_requested():
+            if self.exit_status is None and self.cancel.is_set():
                 self.cancelled = True
                 self._terminate()
             elif self.deadline is not None and now >= self.deadline and self.exit_status is None:
@@ -305,7 +264,7 @@ class _Supervisor:
             self.proc.returncode = os.waitstatus_to_exitcode(status)
         self._kill()
 
-    def _outcome(self) -> ProcessOutcome:
+    def _outcome(self) -> CommandOutcome:
         if self.exit_status is None:
             # Streams closed long ago but the process lives on: wait for it.
             _, status, rusage = os.wait4(self.proc.pid, 0)
@@ -318,7 +277,7 @@ class _Supervisor:
             self._kill()
         code = os.waitstatus_to_exitcode(self.exit_status)
         exit_code, sig = (code, None) if code >= 0 else (None, signal.Signals(-code).name)
-        return ProcessOutcome(
+        return CommandOutcome(
             exit_code=exit_code,
             signal=sig,
             duration_ms=int((time.monotonic() - self.started) * 1000),
@@ -328,10 +287,6 @@ class _Supervisor:
             ),
             timed_out=self.timed_out,
             cancelled=self.cancelled,
-            stdout_tail=self.tails["stdout"].text(),
-            stderr_tail=self.tails["stderr"].text(),
-            stdout_truncated=self.tails["stdout"].truncated,
-            stderr_truncated=self.tails["stderr"].truncated,
         )
 
     def _own_rusage_rss(self) -> int:
@@ -358,9 +313,3 @@ def _own_peak_rss() -> int:
 def _signal_group(pgid: int, sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
-
-
-def _drain_fd(fd: int) -> None:
-    with contextlib.suppress(BlockingIOError, InterruptedError):
-        while os.read(fd, 4096):
-            pass

@@ -9,109 +9,35 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import socket
 import time
 import traceback
-from collections.abc import Iterator
 
-from filelock import FileLock, Timeout
-
-from codex_orchestrator import __version__
 from codex_orchestrator.engine.context import RunContext, RunSettings
 from codex_orchestrator.engine.finalize import finalize, record_abort
-from codex_orchestrator.engine.liveness import current_identity, runner_alive
-from codex_orchestrator.engine.result import RunResult
-from codex_orchestrator.engine.stage import run_command_stage
-from codex_orchestrator.errors import (
-    ConfigError,
-    InternalError,
-    LockTimeout,
-    OrchestratorError,
-    StoreError,
+from codex_orchestrator.engine.loop import StageLoop
+from codex_orchestrator.engine.opening import (
+    open_new_run,
+    pipeline_for_resume,
+    reopen_run,
 )
+from codex_orchestrator.engine.result import RunResult
+from codex_orchestrator.engine.runlock import hold_run_lock
+from codex_orchestrator.errors import ConfigError, InternalError, OrchestratorError
 from codex_orchestrator.model import (
     CommandRecord,
-    CommandStage,
     CommandStatus,
     Pipeline,
-    RunManifest,
+    ResumeEvent,
     RunStatus,
     StageKind,
     SubpipelineStage,
     now_iso,
 )
-from codex_orchestrator.store.events import EventLog
-from codex_orchestrator.store.evidence import read_lock_owner, write_lock_owner
 from codex_orchestrator.store.layout import RunPaths, new_run_id
-from codex_orchestrator.store.manifest import ManifestWriter, read_manifest, write_manifest
+from codex_orchestrator.store.manifest import read_manifest, write_manifest
 from codex_orchestrator.store.rundir import create_run_dir
-from codex_orchestrator.store.tokens import new_token, token_digest, write_token
 
-
-@contextlib.contextmanager
-def hold_run_lock(paths: RunPaths) -> Iterator[None]:
-    """Own a run while writing it; LockTimeout at once when another process does."""
-    lock = FileLock(paths.lock, timeout=0)
-    try:
-        lock.acquire()
-    except Timeout as exc:
-        owner = read_lock_owner(paths.lock_owner)
-        holder = f" (pid {owner[0]})" if owner and runner_alive(*owner) else ""
-        raise LockTimeout(
-            f"run {paths.run_id} is locked by another codex-orchestrator process{holder}"
-        ) from exc
-    try:
-        write_lock_owner(paths.lock_owner, *current_identity())
-        yield
-    finally:
-        lock.release()
-
-
-def new_manifest(
-    settings: RunSettings,
-    paths: RunPaths,
-    pipeline: Pipeline,
-    token_hash: str,
-    parent_run_id: str | None,
-) -> RunManifest:
-    """The first state of a run: every stage pending."""
-    layout = settings.layout
-    pid, create_time = current_identity()
-    started = now_iso()
-    return RunManifest(
-        task_id=paths.task_id,
-        task_slug=paths.task_id,
-        run_id=paths.run_id,
-        parent_run_id=parent_run_id,
-        pipeline_id=pipeline.id,
-        pipeline_title=pipeline.title,
-        status=RunStatus.IN_PROGRESS,
-        started_at=started,
-        updated_at=started,
-        heartbeat_at=started,
-        artifact_root=paths.relative(paths.run_dir),
-        compat_path=layout.relative(layout.compat_pointer(paths.task_id, paths.run_id)),
-        log_path=paths.relative(paths.runner_log),
-        resume_token=token_hash,
-        commands=tuple(
-            CommandRecord(
-                index=position,
-                id=stage.id,
-                title=stage.title,
-                command=stage.command
-                if isinstance(stage, CommandStage) and stage.skip_reason is None
-                else None,
-                kind=stage.kind,
-            )
-            for position, stage in enumerate(pipeline.stages, start=1)
-        ),
-        guardrails_required=pipeline.requires_guardrails,
-        runner_version=f"codex-orchestrator {__version__} (python)",
-        runner_pid=pid,
-        runner_create_time=create_time,
-        host=socket.gethostname(),
-        config_path=layout.relative(settings.config_path) if settings.config_path else None,
-    )
+__all__ = ["attach_to_parent", "drive", "hold_run_lock", "resume_child", "start_run"]
 
 
 def start_run(
@@ -125,17 +51,27 @@ def start_run(
     """Create a new run of ``pipeline`` and drive it to a terminal state."""
     paths = create_run_dir(settings.layout, task_id, new_run_id())
     with hold_run_lock(paths):
-        token = new_token()
-        try:
-            write_token(paths.resume_token, token)
-        except OSError as exc:
-            raise StoreError(f"cannot write {paths.resume_token}: {exc.strerror or exc}") from exc
-        manifest = new_manifest(settings, paths, pipeline, token_digest(token), parent_run_id)
-        writer = ManifestWriter(paths.manifest, manifest)
-        writer.flush()
-        ctx = RunContext(settings, paths, writer, EventLog(paths.runner_log), parent)
-        ctx.events.event("run:start", pipeline_id=pipeline.id, run_id=paths.run_id)
+        ctx = open_new_run(settings, paths, pipeline, parent_run_id, parent)
         return drive(ctx, pipeline)
+
+
+def resume_child(parent: RunContext, pipeline: Pipeline, run_id: str) -> RunResult:
+    """Resume a child run as part of its parent's resume (the parent was authorised)."""
+    settings = parent.settings
+    paths = settings.layout.run(parent.paths.task_id, run_id)
+    with hold_run_lock(paths):
+        manifest = read_manifest(paths.manifest)
+        if manifest.status is RunStatus.SUCCEEDED:
+            return RunResult(manifest=manifest, paths=paths)
+        event = ResumeEvent(
+            timestamp=now_iso(),
+            actor="codex-orchestrator",
+            reason=f"parent run {parent.manifest.run_id} resumed",
+            outcome="accepted",
+        )
+        child_pipeline = pipeline_for_resume(settings.config, manifest, pipeline)
+        ctx = reopen_run(settings, paths, manifest, event, child_pipeline, parent)
+        return drive(ctx, child_pipeline)
 
 
 def drive(ctx: RunContext, pipeline: Pipeline) -> RunResult:
@@ -145,7 +81,7 @@ def drive(ctx: RunContext, pipeline: Pipeline) -> RunResult:
     try:
         ctx.heartbeat()
         ctx.writer.flush()
-        _run_stages(ctx, pipeline)
+        StageLoop(ctx, pipeline, _run_child).run()
         result = finalize(ctx, pipeline)
     except OrchestratorError as exc:
         record_abort(ctx, f"{type(exc).__name__}: {exc.message}")
@@ -163,74 +99,14 @@ def drive(ctx: RunContext, pipeline: Pipeline) -> RunResult:
     return result
 
 
-def _run_stages(ctx: RunContext, pipeline: Pipeline) -> None:
-    cancel = ctx.settings.cancel
-    observer = ctx.settings.observer
-    for stage, planned in zip(pipeline.stages, ctx.manifest.commands, strict=True):
-        if planned.status in (CommandStatus.SUCCEEDED, CommandStatus.SKIPPED):
-            continue
-        if cancel.requested:
-            return
-        record = dataclasses.replace(
-            planned,
-            status=CommandStatus.RUNNING,
-            started_at=now_iso(),
-            completed_at=None,
-            exit_code=None,
-            summary=None,
-            error_file=None,
-            signal=None,
-            duration_ms=None,
-            resources=None,
-        )
-        ctx.update(ctx.manifest.with_command(record), force=True)
-        if not (isinstance(stage, CommandStage) and stage.skip_reason is not None):
-            observer.stage_started(ctx.manifest, record)
-        if isinstance(stage, SubpipelineStage):
-            record = _run_child(ctx, stage, record)
-        elif stage.skip_reason is not None:
-            record = _skip(ctx, stage, record)
-        else:
-            record = run_command_stage(ctx, stage, record)
-        # Not forced: the next stage's start (or finalize) writes it within
-        # microseconds, so each stage costs one fsync'd write, not two.
-        ctx.update(ctx.manifest.with_command(record))
-        observer.stage_finished(ctx.manifest, record)
-        if record.status is CommandStatus.FAILED:
-            return
-
-
-def _skip(ctx: RunContext, stage: CommandStage, record: CommandRecord) -> CommandRecord:
-    """A stage the pipeline marks as not applicable: recorded, not run."""
-    log_path = ctx.paths.command_log(record.index, stage.id)
-    ctx.events.open_command(log_path)
-    ctx.events.event("command:start", record.index, id=stage.id, command=None)
-    ctx.events.event(
-        "command:end", record.index, exit_code=None, signal=None, duration_ms=0, status="skipped"
-    )
-    ctx.events.close_command()
-    return dataclasses.replace(
-        record,
-        status=CommandStatus.SKIPPED,
-        completed_at=now_iso(),
-        command=None,
-        summary=stage.skip_reason,
-        log_path=ctx.paths.relative(log_path),
-        duration_ms=0,
-    )
-
-
 def _run_child(ctx: RunContext, stage: SubpipelineStage, record: CommandRecord) -> CommandRecord:
     """Run a subpipeline as a child run (resuming the earlier child when there is one)."""
-    from codex_orchestrator.engine.resume import resume_child
-
     settings = ctx.settings
     child_pipeline = settings.config.pipelines.get(stage.pipeline)
     if child_pipeline is None:
         raise ConfigError(f"subpipeline {stage.pipeline!r} of stage {stage.id!r} is not defined")
-    ctx.events.event(
-        "command:start", record.index, id=stage.id, command=None, pipeline=stage.pipeline
-    )
+    log = ctx.events.open_command(None, record.index)
+    log.event("command:start", id=stage.id, command=None, pipeline=stage.pipeline)
     started = time.monotonic()
     if record.sub_run_id:
         child = resume_child(ctx, child_pipeline, record.sub_run_id)
@@ -251,9 +127,8 @@ def _run_child(ctx: RunContext, stage: SubpipelineStage, record: CommandRecord) 
     else:
         status = CommandStatus.FAILED
     ctx.update(ctx.manifest.with_child(child.as_child()))
-    ctx.events.event(
+    log.event(
         "command:end",
-        record.index,
         exit_code=None,
         signal=None,
         duration_ms=duration_ms,
@@ -261,6 +136,7 @@ def _run_child(ctx: RunContext, stage: SubpipelineStage, record: CommandRecord) 
         sub_run_id=child_manifest.run_id,
         resources=child_manifest.resources.to_dict() if child_manifest.resources else None,
     )
+    log.close()
     return dataclasses.replace(
         record,
         command=None,

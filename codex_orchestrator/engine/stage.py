@@ -1,14 +1,26 @@
-"""Running one command stage: environment, process, events, record, error file."""
+"""One command stage: its environment, its output as events, its record, its error file.
+
+The executor (engine/executor.py) ships bytes; this side splits them into lines,
+keeps the tails and writes the events, whatever executor ran the command.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import os
+from dataclasses import dataclass
 
 from codex_orchestrator import __version__
 from codex_orchestrator.engine.context import RunContext
-from codex_orchestrator.engine.lines import Run
-from codex_orchestrator.engine.process import ProcessOutcome, ProcessRequest, run_process
+from codex_orchestrator.engine.executor import (
+    STDERR,
+    STDOUT,
+    CancelSignal,
+    CommandOutcome,
+    CommandRequest,
+    Executor,
+)
+from codex_orchestrator.engine.lines import LineSplitter, Run, Tail
 from codex_orchestrator.model import (
     CommandRecord,
     CommandStage,
@@ -16,23 +28,44 @@ from codex_orchestrator.model import (
     ErrorReason,
     now_iso,
 )
-from codex_orchestrator.store.events import encode_output_lines
+from codex_orchestrator.store.events import CommandLog, encode_output_lines
 from codex_orchestrator.store.evidence import ErrorReport, write_error_file
 
 SHELL = "/bin/sh"
 SUMMARY_CHARS = 240
 
 
-class _Sink:
-    """Writes each batch of output to the run's event files as it is read."""
+class StageSink:
+    """The stage side of an executor's output: lines, tails, events, the live view.
 
-    def __init__(self, ctx: RunContext, index: int) -> None:
-        self.ctx = ctx
-        self.index = index
+    Called by the executor (one call at a time, see engine/executor.py): each batch of
+    bytes is split into lines and written as events before the call returns, so a
+    runner killed with SIGKILL loses no line it had read.
+    """
+
+    def __init__(self, ctx: RunContext, log: CommandLog) -> None:
+        self.log = log
+        self.index = log.index
         self.seq = 1
+        self.splitters = {STDOUT: LineSplitter(), STDERR: LineSplitter()}
+        self.tails = {STDOUT: Tail(), STDERR: Tail()}
         self.observer = ctx.settings.observer if ctx.settings.observer.wants_output else None
 
-    def on_output(self, stream: str, runs: list[Run]) -> None:
+    def write(self, stream: str, data: bytes) -> None:
+        """Bytes from ``stream``: remember the tail, write the completed lines."""
+        self.tails[stream].feed(data)
+        runs = self.splitters[stream].feed(data)
+        if runs:
+            self._emit(stream, runs)
+
+    def close(self) -> None:
+        """The output ended: write what no newline ended, as partial lines."""
+        for stream, splitter in self.splitters.items():
+            runs = splitter.close()
+            if runs:
+                self._emit(stream, runs)
+
+    def _emit(self, stream: str, runs: list[Run]) -> None:
         timestamp = now_iso()
         batch = []
         for pieces, partial in runs:
@@ -40,14 +73,64 @@ class _Sink:
                 encode_output_lines(stream, self.index, self.seq, pieces, partial, timestamp)
             )
             self.seq += len(pieces)
-        self.ctx.events.write(b"".join(batch) if len(batch) > 1 else batch[0])
+        self.log.write(b"".join(batch) if len(batch) > 1 else batch[0])
         if self.observer is not None:
             for pieces, _ in runs:
                 for raw in pieces:
                     self.observer.output(self.index, stream, raw.decode("utf-8", "replace"))
 
-    def on_tick(self) -> None:
-        self.ctx.tick()
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StageOutput:
+    """What the stage side kept of a finished command's output."""
+
+    stdout_tail: str
+    stderr_tail: str
+    stdout_truncated: bool
+    stderr_truncated: bool
+
+
+class CommandJob:
+    """One command stage in flight: prepared on the driver thread, run on its own."""
+
+    def __init__(self, ctx: RunContext, stage: CommandStage, record: CommandRecord) -> None:
+        paths = ctx.paths
+        self.stage = stage
+        self.record = record
+        self.log_path = paths.command_log(record.index, stage.id)
+        self.log = ctx.events.open_command(self.log_path, record.index)
+        self.log.event("command:start", id=stage.id, command=stage.command)
+        self.timeout_ms = stage.timeout_ms or ctx.settings.stage_timeout_ms
+        cwd = ctx.settings.layout.root / stage.cwd if stage.cwd else ctx.settings.layout.root
+        self.request = CommandRequest(
+            argv=stage.argv or (SHELL, "-c", stage.command),
+            cwd=cwd,
+            env=stage_environment(ctx, stage),
+            timeout_seconds=self.timeout_ms / 1000 if self.timeout_ms else None,
+            stage_id=stage.id,
+            index=record.index,
+        )
+        self.sink = StageSink(ctx, self.log)
+
+    def execute(self, executor: Executor, cancel: CancelSignal) -> CommandOutcome:
+        """Run the command (on the stage's thread) and write its last partial lines."""
+        outcome = executor.run(self.request, self.sink, cancel)
+        self.sink.close()
+        return outcome
+
+    def output(self) -> StageOutput:
+        """The tails kept for the error file and the summary."""
+        tails = self.sink.tails
+        return StageOutput(
+            stdout_tail=tails[STDOUT].text(),
+            stderr_tail=tails[STDERR].text(),
+            stdout_truncated=tails[STDOUT].truncated,
+            stderr_truncated=tails[STDERR].truncated,
+        )
+
+    def abandon(self) -> None:
+        """Close the command's file when the run stops before the command ended."""
+        self.log.close()
 
 
 def stage_environment(ctx: RunContext, stage: CommandStage) -> dict[str, str]:
@@ -72,42 +155,28 @@ def stage_environment(ctx: RunContext, stage: CommandStage) -> dict[str, str]:
     return env
 
 
-def run_command_stage(ctx: RunContext, stage: CommandStage, record: CommandRecord) -> CommandRecord:
-    """Run ``stage``; return its finished record (the manifest is updated by the caller)."""
+def finish_command_stage(
+    ctx: RunContext, job: CommandJob, outcome: CommandOutcome
+) -> CommandRecord:
+    """Record how ``job`` ended (on the driver thread): event, error file, record."""
     paths = ctx.paths
-    log_path = paths.command_log(record.index, stage.id)
-    ctx.events.open_command(log_path)
-    ctx.events.event("command:start", record.index, id=stage.id, command=stage.command)
-    timeout_ms = stage.timeout_ms or ctx.settings.stage_timeout_ms
-    cwd = ctx.settings.layout.root / stage.cwd if stage.cwd else ctx.settings.layout.root
-    request = ProcessRequest(
-        argv=stage.argv or (SHELL, "-c", stage.command),
-        cwd=cwd,
-        env=stage_environment(ctx, stage),
-        timeout_seconds=timeout_ms / 1000 if timeout_ms else None,
-    )
-    cancel = ctx.settings.cancel
-    outcome = run_process(
-        request,
-        _Sink(ctx, record.index),
-        cancel_requested=lambda: cancel.requested,
-        wakeup_fd=cancel.read_fd,
-    )
+    stage, record, timeout_ms = job.stage, job.record, job.timeout_ms
+    output = job.output()
     status, reason = _classify(stage, outcome)
-    ctx.events.event(
+    job.log.event(
         "command:end",
-        record.index,
         exit_code=outcome.exit_code,
         signal=outcome.signal,
         duration_ms=outcome.duration_ms,
         status=str(status),
         resources=outcome.resources.to_dict(),
     )
-    ctx.events.close_command()
+    job.log.close()
     error_file = None
     if reason is not None:
         error_path = paths.error_file(record.index, stage.id)
-        write_error_file(error_path, _report(ctx, stage, record.index, reason, outcome))
+        report = _report(ctx, stage, record.index, reason, outcome, output)
+        write_error_file(error_path, report)
         error_file = paths.relative(error_path)
     return dataclasses.replace(
         record,
@@ -115,8 +184,8 @@ def run_command_stage(ctx: RunContext, stage: CommandStage, record: CommandRecor
         status=status,
         completed_at=now_iso(),
         exit_code=outcome.exit_code,
-        summary=_summary(stage, outcome, timeout_ms),
-        log_path=paths.relative(log_path),
+        summary=_summary(stage, outcome, output, timeout_ms),
+        log_path=paths.relative(job.log_path),
         error_file=error_file,
         sub_run_id=None,
         signal=outcome.signal,
@@ -126,7 +195,7 @@ def run_command_stage(ctx: RunContext, stage: CommandStage, record: CommandRecor
 
 
 def _classify(
-    stage: CommandStage, outcome: ProcessOutcome
+    stage: CommandStage, outcome: CommandOutcome
 ) -> tuple[CommandStatus, ErrorReason | None]:
     if outcome.cancelled:
         return CommandStatus.FAILED, ErrorReason.CANCELLED
@@ -142,7 +211,12 @@ def _classify(
 
 
 def _report(
-    ctx: RunContext, stage: CommandStage, index: int, reason: ErrorReason, outcome: ProcessOutcome
+    ctx: RunContext,
+    stage: CommandStage,
+    index: int,
+    reason: ErrorReason,
+    outcome: CommandOutcome,
+    output: StageOutput,
 ) -> ErrorReport:
     return ErrorReport(
         run_id=ctx.manifest.run_id,
@@ -154,10 +228,10 @@ def _report(
         exit_code=outcome.exit_code,
         signal=outcome.signal,
         duration_ms=outcome.duration_ms,
-        stdout_tail=outcome.stdout_tail,
-        stderr_tail=outcome.stderr_tail,
-        stdout_truncated=outcome.stdout_truncated,
-        stderr_truncated=outcome.stderr_truncated,
+        stdout_tail=output.stdout_tail,
+        stderr_tail=output.stderr_tail,
+        stdout_truncated=output.stdout_truncated,
+        stderr_truncated=output.stderr_truncated,
         message=outcome.spawn_error,
     )
 
@@ -170,9 +244,11 @@ def _last_line(text: str) -> str:
     return ""
 
 
-def _summary(stage: CommandStage, outcome: ProcessOutcome, timeout_ms: int | None) -> str:
+def _summary(
+    stage: CommandStage, outcome: CommandOutcome, output: StageOutput, timeout_ms: int | None
+) -> str:
     """One line a reviewer reads first, in the TypeScript tool's wording."""
-    stderr = _last_line(outcome.stderr_tail)
+    stderr = _last_line(output.stderr_tail)
     suffix = f" — {stderr}" if stderr else ""
     if outcome.spawn_error is not None:
         return f"Could not start: {outcome.spawn_error}"
@@ -186,4 +262,4 @@ def _summary(stage: CommandStage, outcome: ProcessOutcome, timeout_ms: int | Non
         return f"Exited with code {outcome.exit_code}{suffix}"
     if stage.summary_hint:
         return stage.summary_hint
-    return _last_line(outcome.stdout_tail) or stderr or "Command completed with code 0"
+    return _last_line(output.stdout_tail) or stderr or "Command completed with code 0"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import os
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -85,65 +86,78 @@ BACKGROUND_COPY_BYTES = 64 * 1024
 
 
 class EventLog:
-    """Appends events to ``runner.ndjson`` and, for command events, the command's file."""
+    """Appends events to ``runner.ndjson``; ``open_command`` gives one command's handle.
+
+    Several commands may stream at once, each through its own :class:`CommandLog`
+    from its own thread: every write to ``runner.ndjson`` is one locked append, so
+    events of parallel stages interleave whole, each with its ``index``.
+    """
 
     def __init__(self, runner_log: Path) -> None:
-        self._runner_fd = self._open(runner_log)
-        self._command_fd: int | None = None
+        self._runner_fd = _open_log(runner_log)
+        self._lock = threading.Lock()
+        self._open: set[CommandLog] = set()
+
+    def open_command(self, path: Path | None, index: int) -> CommandLog:
+        """A handle writing command ``index``'s events here and to its own file at ``path``.
+
+        Without ``path`` the events go to ``runner.ndjson`` only (subpipeline stages).
+        """
+        handle = CommandLog(self, _open_log(path) if path is not None else None, index)
+        with self._lock:
+            self._open.add(handle)
+        return handle
+
+    def event(self, event_type: str, **fields: Any) -> None:
+        """Write a run event (``runner.ndjson`` only)."""
+        body: dict[str, Any] = {"type": event_type, "timestamp": now_iso()}
+        body.update(fields)
+        self.write(encode_event(body))
+
+    def write(self, data: bytes) -> None:
+        """Append encoded events to ``runner.ndjson``; StoreError when the disk refuses."""
+        try:
+            with self._lock:
+                _write_all(self._runner_fd, data)
+        except OSError as exc:
+            raise StoreError(f"cannot write run events: {exc.strerror or exc}") from exc
+
+    def forget(self, handle: CommandLog) -> None:
+        """Drop a closed handle from the ones ``close`` closes."""
+        with self._lock:
+            self._open.discard(handle)
+
+    def close(self) -> None:
+        """Close every file (command handles still open first)."""
+        try:
+            for handle in list(self._open):
+                handle.close()
+        finally:
+            os.close(self._runner_fd)
+
+
+class CommandLog:
+    """One command's events: to ``runner.ndjson`` and to ``commands/NN-slug.ndjson``."""
+
+    def __init__(self, log: EventLog, fd: int | None, index: int) -> None:
+        self._log = log
+        self._fd: int | None = fd
+        self.index = index
         self._copier: BackgroundCopier | None = None
 
-    @staticmethod
-    def _open(path: Path) -> int:
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
-        except OSError as exc:
-            raise StoreError(f"cannot open {path}: {exc.strerror or exc}") from exc
-        try:
-            _repair_torn_tail(fd)
-        except OSError as exc:
-            os.close(fd)
-            raise StoreError(f"cannot write {path}: {exc.strerror or exc}") from exc
-        return fd
+    def event(self, event_type: str, **fields: Any) -> None:
+        """Write a command event (with this command's ``index``) to both files."""
+        body: dict[str, Any] = {"type": event_type, "timestamp": now_iso(), "index": self.index}
+        body.update(fields)
+        self.write(encode_event(body))
 
-    def open_command(self, path: Path) -> None:
-        """Start the per-command file of the command now running."""
-        self.close_command()
-        self._command_fd = self._open(path)
-
-    def close_command(self) -> None:
-        """End the per-command file (after its queued writes, if any)."""
-        fd, self._command_fd = self._command_fd, None
+    def write(self, data: bytes) -> None:
+        """Write encoded events to both files; StoreError when the disk refuses."""
+        self._log.write(data)
+        fd = self._fd
         if fd is None:
             return
-        if self._copier is None:
-            os.close(fd)
-            return
-        self._copier.close_fd(fd)
-        self._finish_copier()
-
-    def _finish_copier(self) -> None:
-        copier, self._copier = self._copier, None
-        if copier is not None:
-            try:
-                copier.finish()
-            except OSError as exc:
-                raise StoreError(f"cannot write command events: {exc.strerror or exc}") from exc
-
-    def event(self, event_type: str, index: int | None = None, **fields: Any) -> None:
-        """Write a structured event (command events go to the command file too)."""
-        body: dict[str, Any] = {"type": event_type, "timestamp": now_iso()}
-        if index is not None:
-            body["index"] = index
-        body.update(fields)
-        self.write(encode_event(body), command=index is not None)
-
-    def write(self, data: bytes, *, command: bool = True) -> None:
-        """Write encoded events; raise StoreError when the disk refuses."""
         try:
-            _write_all(self._runner_fd, data)
-            fd = self._command_fd
-            if not command or fd is None:
-                return
             if self._copier is None and len(data) >= BACKGROUND_COPY_BYTES:
                 self._copier = BackgroundCopier()
             if self._copier is not None:
@@ -151,15 +165,36 @@ class EventLog:
             else:
                 _write_all(fd, data)
         except OSError as exc:
-            raise StoreError(f"cannot write run events: {exc.strerror or exc}") from exc
+            raise StoreError(f"cannot write command events: {exc.strerror or exc}") from exc
 
     def close(self) -> None:
-        """Close every file."""
+        """End the command's file (after its queued writes, if any)."""
+        fd, self._fd = self._fd, None
+        self._log.forget(self)
+        if fd is None:
+            return
+        copier, self._copier = self._copier, None
+        if copier is None:
+            os.close(fd)
+            return
+        copier.close_fd(fd)
         try:
-            self.close_command()
-        finally:
-            self._finish_copier()
-            os.close(self._runner_fd)
+            copier.finish()
+        except OSError as exc:
+            raise StoreError(f"cannot write command events: {exc.strerror or exc}") from exc
+
+
+def _open_log(path: Path) -> int:
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+    except OSError as exc:
+        raise StoreError(f"cannot open {path}: {exc.strerror or exc}") from exc
+    try:
+        _repair_torn_tail(fd)
+    except OSError as exc:
+        os.close(fd)
+        raise StoreError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    return fd
 
 
 TORN_EVENT = "log:torn"

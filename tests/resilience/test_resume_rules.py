@@ -340,3 +340,23 @@ def test_simultaneous_resumes_run_the_stage_once_and_name_the_live_runner(
     assert f"runner-active:{first_pid}" not in details
     assert details == ["None", *[f"runner-active:{winner.pid}"] * 3]
     assert [m["status"] for m in project.metrics()] == ["failed", "succeeded"]
+
+
+def test_a_stage_to_rerun_with_no_command_is_refused_not_guessed(project: Project) -> None:
+    """A failed stage the config no longer has and whose record has no command: exit 2."""
+    run_dir = failed_run(project)
+    manifest = manifest_of(run_dir)
+    for record in manifest["commands"]:
+        if record["id"] == "flaky":
+            record["command"] = None
+    write_manifest(run_dir, manifest)
+    project.pipeline(command_stage("other", counted("other")))
+
+    result = project.cli("resume", "--run", run_dir.name)
+
+    assert result.returncode == 2
+    assert "stage-without-command:flaky" in one_line_error(result.stderr)
+    assert blocked_events(run_dir) == ["stage-without-command:flaky"]
+    assert ran(project, "flaky") == 1
+    assert ran(project, "other") == 0
+    assert stage_status(manifest_of(run_dir), "flaky") == "failed"

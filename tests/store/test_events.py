@@ -178,13 +178,14 @@ def test_event_log_writes_command_events_to_both_files(tmp_path: Path) -> None:
     second = tmp_path / "02-b.ndjson"
     log = EventLog(runner)
     log.event("run:start", pipeline_id="p")
-    log.open_command(first)
-    log.event("command:start", 1, id="a", command="echo hi")
-    log.write(encode_output_lines("stdout", 1, 1, [b"hi"], False, STAMP))
-    log.event("command:end", 1, exit_code=0, signal=None, duration_ms=1, status="succeeded")
-    log.open_command(second)
-    log.event("command:start", 2, id="b", command="true")
-    log.close_command()
+    one = log.open_command(first, 1)
+    one.event("command:start", id="a", command="echo hi")
+    one.write(encode_output_lines("stdout", 1, 1, [b"hi"], False, STAMP))
+    one.event("command:end", exit_code=0, signal=None, duration_ms=1, status="succeeded")
+    one.close()
+    two = log.open_command(second, 2)
+    two.event("command:start", id="b", command="true")
+    two.close()
     log.event("run:end", status="succeeded")
     log.close()
 
@@ -209,12 +210,12 @@ def test_large_batches_reach_the_command_file_in_order(tmp_path: Path) -> None:
     runner = tmp_path / "runner.ndjson"
     command_file = tmp_path / "01-big.ndjson"
     log = EventLog(runner)
-    log.open_command(command_file)
+    handle = log.open_command(command_file, 1)
     seq = 1
     expected = b""
     for batch in range(20):
         pieces = [f"{batch}:{n}:".encode() + b"z" * 200 for n in range(400)]
-        log.write(encode_output_lines("stdout", 1, seq, pieces, False, STAMP))
+        handle.write(encode_output_lines("stdout", 1, seq, pieces, False, STAMP))
         expected += b"".join(piece + b"\n" for piece in pieces)
         seq += len(pieces)
     log.close()

@@ -1,0 +1,192 @@
+"""The stage loop: ask the scheduler what runs next, run it, record how it ended.
+
+Runs on the driver thread, the only one that updates the manifest. Each command
+stage runs on a thread of its own through the executor (up to ``jobs`` at once);
+its output reaches the event files from that thread. Subpipeline stages (child
+runs) and skipped stages are handled on the driver thread itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import queue
+import threading
+from collections.abc import Callable
+
+from codex_orchestrator.engine.context import RunContext
+from codex_orchestrator.engine.executor import CommandOutcome
+from codex_orchestrator.engine.graph import stage_graph
+from codex_orchestrator.engine.scheduler import Action, Outcome, Ready, Scheduler
+from codex_orchestrator.engine.stage import CommandJob, finish_command_stage
+from codex_orchestrator.model import (
+    CommandRecord,
+    CommandStage,
+    CommandStatus,
+    Pipeline,
+    Stage,
+    SubpipelineStage,
+    now_iso,
+)
+
+# The driver wakes at least this often while stages run: heartbeats, coalesced writes.
+TICK_SECONDS = 0.5
+
+ChildRunner = Callable[[RunContext, SubpipelineStage, CommandRecord], CommandRecord]
+_Done = tuple[str, CommandOutcome | BaseException]
+
+_OUTCOMES = {
+    CommandStatus.SUCCEEDED: Outcome.SUCCEEDED,
+    CommandStatus.SKIPPED: Outcome.SKIPPED,
+    CommandStatus.FAILED: Outcome.FAILED,
+}
+
+
+class StageLoop:
+    """Drives one run's stages to the end (or to a stop)."""
+
+    def __init__(self, ctx: RunContext, pipeline: Pipeline, run_child: ChildRunner) -> None:
+        self.ctx = ctx
+        self.run_child = run_child
+        self.stages: dict[str, Stage] = {stage.id: stage for stage in pipeline.stages}
+        self.indexes = {stage.id: i for i, stage in enumerate(pipeline.stages, start=1)}
+        graph = stage_graph(pipeline)
+        finished = {
+            record.id: _OUTCOMES[record.status]
+            for record in ctx.manifest.commands
+            if record.status in (CommandStatus.SUCCEEDED, CommandStatus.SKIPPED)
+        }
+        self.scheduler = Scheduler(graph.nodes, finished=finished, stop_on_failure=graph.linear)
+        self.jobs = max(1, ctx.settings.jobs)
+        self.running: dict[str, tuple[CommandJob, threading.Thread]] = {}
+        self.done: queue.Queue[_Done] = queue.Queue()
+
+    def run(self) -> None:
+        """Run until nothing more can start and nothing runs."""
+        cancel = self.ctx.settings.cancel
+        try:
+            while True:
+                if cancel.requested:
+                    self.scheduler.stop()
+                progressed = self._launch_ready()
+                if not self.scheduler.running:
+                    if progressed:
+                        continue
+                    return
+                self._wait()
+        finally:
+            self._abandon_running()
+
+    def _launch_ready(self) -> bool:
+        progressed = False
+        for ready in self.scheduler.ready():
+            if self.ctx.settings.cancel.requested:
+                break
+            stage = self.stages[ready.id]
+            if ready.action is Action.RUN and not _inline(stage) and self._full():
+                continue
+            self.scheduler.start(ready.id)
+            self._start(stage, ready)
+            progressed = True
+        return progressed
+
+    def _full(self) -> bool:
+        return len(self.running) >= self.jobs
+
+    def _start(self, stage: Stage, ready: Ready) -> None:
+        ctx = self.ctx
+        record = dataclasses.replace(
+            ctx.manifest.command(self.indexes[stage.id]),
+            status=CommandStatus.RUNNING,
+            started_at=now_iso(),
+            completed_at=None,
+            exit_code=None,
+            summary=None,
+            error_file=None,
+            signal=None,
+            duration_ms=None,
+            resources=None,
+        )
+        ctx.update(ctx.manifest.with_command(record), force=True)
+        skip_reason = ready.reason if ready.action is Action.SKIP else None
+        if isinstance(stage, CommandStage) and skip_reason is None:
+            skip_reason = stage.skip_reason
+        if skip_reason is None:
+            ctx.settings.observer.stage_started(ctx.manifest, record)
+        if skip_reason is not None:
+            self._finish(_skip(ctx, stage, record, skip_reason))
+        elif isinstance(stage, SubpipelineStage):
+            self._finish(self.run_child(ctx, stage, record))
+        else:
+            job = CommandJob(ctx, stage, record)
+            thread = threading.Thread(
+                target=self._work, args=(job,), name=f"stage-{stage.id}", daemon=True
+            )
+            self.running[stage.id] = (job, thread)
+            thread.start()
+
+    def _work(self, job: CommandJob) -> None:
+        settings = self.ctx.settings
+        try:
+            outcome: CommandOutcome | BaseException = job.execute(
+                settings.executor, settings.cancel
+            )
+        except BaseException as exc:
+            outcome = exc
+        self.done.put((job.stage.id, outcome))
+
+    def _wait(self) -> None:
+        try:
+            stage_id, outcome = self.done.get(timeout=TICK_SECONDS)
+        except queue.Empty:
+            self.ctx.tick()
+            return
+        job, thread = self.running.pop(stage_id)
+        thread.join()
+        if isinstance(outcome, BaseException):
+            job.abandon()
+            raise outcome
+        self._finish(finish_command_stage(self.ctx, job, outcome))
+        self.ctx.tick()
+
+    def _finish(self, record: CommandRecord) -> None:
+        ctx = self.ctx
+        # Not forced: the next stage's start (or finalize) writes it within
+        # microseconds, so each stage costs one fsync'd write, not two.
+        ctx.update(ctx.manifest.with_command(record))
+        ctx.settings.observer.stage_finished(ctx.manifest, record)
+        self.scheduler.finish(record.id, _OUTCOMES.get(record.status, Outcome.FAILED))
+
+    def _abandon_running(self) -> None:
+        """On an error: end the stages still running and wait for their threads."""
+        if not self.running:
+            return
+        self.ctx.settings.cancel.request("abort")
+        for job, thread in self.running.values():
+            thread.join()
+            with contextlib.suppress(Exception):
+                job.abandon()
+        self.running.clear()
+
+
+def _inline(stage: Stage) -> bool:
+    """Stages handled on the driver thread, not counted against ``jobs``."""
+    return isinstance(stage, SubpipelineStage) or stage.skip_reason is not None
+
+
+def _skip(ctx: RunContext, stage: Stage, record: CommandRecord, reason: str) -> CommandRecord:
+    """A stage not to run: recorded as skipped with ``reason`` as its summary."""
+    log_path = ctx.paths.command_log(record.index, stage.id)
+    log = ctx.events.open_command(log_path, record.index)
+    log.event("command:start", id=stage.id, command=None)
+    log.event("command:end", exit_code=None, signal=None, duration_ms=0, status="skipped")
+    log.close()
+    return dataclasses.replace(
+        record,
+        status=CommandStatus.SKIPPED,
+        completed_at=now_iso(),
+        command=None,
+        summary=reason,
+        log_path=ctx.paths.relative(log_path),
+        duration_ms=0,
+    )
