@@ -8,8 +8,10 @@ import typer
 
 from codex_orchestrator.cli.common import (
     ConfigOption,
+    ExecutorOption,
     FormatOption,
     OutputFormat,
+    SchedulerOption,
     TaskOption,
     repo_root,
     run_core,
@@ -44,6 +46,8 @@ def resume(
     fmt: FormatOption = OutputFormat.TEXT,
     config: ConfigOption = None,
     stage_timeout: StageTimeoutOption = None,
+    executor: ExecutorOption = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Re-run the stages of a run that did not succeed.
 
@@ -53,6 +57,8 @@ def resume(
     from codex_orchestrator.cli.output import make_observer, print_result, warn
     from codex_orchestrator.engine.resume import ResumeRequest
     from codex_orchestrator.engine.resume import resume as resume_run
+    from codex_orchestrator.executors.select import ExecutorChoice
+    from codex_orchestrator.model import ExecutorKind
 
     request = ResumeRequest(
         root=repo_root(),
@@ -63,6 +69,9 @@ def resume(
         reason=reason,
         config=config,
         stage_timeout_ms=stage_timeout,
+        executor=ExecutorChoice(
+            kind=ExecutorKind(executor) if executor is not None else None, scheduler=scheduler
+        ),
     )
 
     observer = make_observer(fmt, interactive=False)

@@ -8,8 +8,10 @@ import typer
 
 from codex_orchestrator.cli.common import (
     ConfigOption,
+    ExecutorOption,
     FormatOption,
     OutputFormat,
+    SchedulerOption,
     TaskOption,
     repo_root,
     run_core,
@@ -56,6 +58,8 @@ def start(
         typer.Option("--parent-run", help="Record this run as a child of run ID (same task)."),
     ] = None,
     stage_timeout: StageTimeoutOption = None,
+    executor: ExecutorOption = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Run a pipeline and write its evidence under .runs/<task>/cli/<run-id>/.
 
@@ -63,6 +67,8 @@ def start(
     """
     from codex_orchestrator.cli.output import make_observer, print_result, warn
     from codex_orchestrator.engine.launch import StartRequest, launch
+    from codex_orchestrator.executors.select import ExecutorChoice
+    from codex_orchestrator.model import ExecutorKind
 
     request = StartRequest(
         root=repo_root(),
@@ -71,6 +77,9 @@ def start(
         config=config,
         parent_run=parent_run,
         stage_timeout_ms=stage_timeout,
+        executor=ExecutorChoice(
+            kind=ExecutorKind(executor) if executor is not None else None, scheduler=scheduler
+        ),
     )
 
     run_core(lambda: print_result(launch(request, make_observer(fmt, interactive), warn), fmt))

@@ -106,6 +106,7 @@ class StageLoop:
             signal=None,
             duration_ms=None,
             resources=None,
+            worker=None,
         )
         ctx.update(ctx.manifest.with_command(record), force=True)
         skip_reason = ready.reason if ready.action is Action.SKIP else None

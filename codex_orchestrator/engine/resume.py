@@ -13,7 +13,7 @@ import getpass
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from codex_orchestrator.config import load_run_config
@@ -25,6 +25,7 @@ from codex_orchestrator.engine.result import RunResult
 from codex_orchestrator.engine.runlock import hold_run_lock
 from codex_orchestrator.engine.runner import drive
 from codex_orchestrator.errors import LockTimeout, ResumeBlocked
+from codex_orchestrator.executors.select import ExecutorChoice, open_executor, resolve_executor
 from codex_orchestrator.model import ResumeEvent, RunManifest, RunStatus, now_iso
 from codex_orchestrator.store.catalog import locate_run
 from codex_orchestrator.store.evidence import read_lock_owner
@@ -49,6 +50,7 @@ class ResumeRequest:
     reason: str | None = None
     config: Path | None = None
     stage_timeout_ms: int | None = None
+    executor: ExecutorChoice = field(default_factory=ExecutorChoice)
 
 
 def resume(request: ResumeRequest, observer: RunObserver, warn: Callable[[str], None]) -> RunResult:
@@ -89,9 +91,13 @@ def resume(request: ResumeRequest, observer: RunObserver, warn: Callable[[str], 
             pipeline = pipeline_for_resume(config, manifest)
         except StageWithoutCommand as exc:
             raise blocked(f"stage-without-command:{exc.stage_id}") from None
-        with run_settings(
-            layout, config, config_path, observer, request.stage_timeout_ms
-        ) as settings:
+        executor_config = resolve_executor(request.executor, config.executor)
+        with (
+            open_executor(executor_config) as executor,
+            run_settings(
+                layout, config, config_path, observer, request.stage_timeout_ms, executor=executor
+            ) as settings,
+        ):
             event = ResumeEvent(timestamp=now_iso(), actor=actor, reason=reason, outcome="accepted")
             ctx = reopen_run(settings, paths, manifest, event, pipeline, parent=None)
             return drive(ctx, pipeline)

@@ -13,6 +13,7 @@ import time
 import traceback
 
 from codex_orchestrator.engine.context import RunContext, RunSettings
+from codex_orchestrator.engine.executor import PreparesRuns
 from codex_orchestrator.engine.finalize import finalize, record_abort
 from codex_orchestrator.engine.loop import StageLoop
 from codex_orchestrator.engine.opening import (
@@ -81,6 +82,8 @@ def drive(ctx: RunContext, pipeline: Pipeline) -> RunResult:
     try:
         ctx.heartbeat()
         ctx.writer.flush()
+        if isinstance(ctx.settings.executor, PreparesRuns):
+            ctx.settings.executor.prepare_run(ctx.paths)
         StageLoop(ctx, pipeline, _run_child).run()
         result = finalize(ctx, pipeline)
     except OrchestratorError as exc:

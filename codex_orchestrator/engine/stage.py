@@ -109,6 +109,7 @@ class CommandJob:
             timeout_seconds=self.timeout_ms / 1000 if self.timeout_ms else None,
             stage_id=stage.id,
             index=record.index,
+            resources=stage.resources,
         )
         self.sink = StageSink(ctx, self.log)
 
@@ -170,6 +171,7 @@ def finish_command_stage(
         duration_ms=outcome.duration_ms,
         status=str(status),
         resources=outcome.resources.to_dict(),
+        **({"worker": outcome.worker} if outcome.worker is not None else {}),
     )
     job.log.close()
     error_file = None
@@ -191,6 +193,7 @@ def finish_command_stage(
         signal=outcome.signal,
         duration_ms=outcome.duration_ms,
         resources=outcome.resources,
+        worker=outcome.worker,
     )
 
 
@@ -199,6 +202,9 @@ def _classify(
 ) -> tuple[CommandStatus, ErrorReason | None]:
     if outcome.cancelled:
         return CommandStatus.FAILED, ErrorReason.CANCELLED
+    if outcome.worker_lost:
+        # Not the command's failure, so never excused by allowFailure: resume runs it.
+        return CommandStatus.FAILED, ErrorReason.WORKER_LOST
     if outcome.spawn_error is not None:
         return CommandStatus.FAILED, ErrorReason.SPAWN_ERROR
     if outcome.exit_code == 0 and not outcome.timed_out:
@@ -254,6 +260,8 @@ def _summary(
         return f"Could not start: {outcome.spawn_error}"
     if outcome.cancelled:
         return f"Cancelled (terminated with signal {outcome.signal or 'unknown'}){suffix}"
+    if outcome.worker_lost:
+        return f"Worker lost: {outcome.worker or 'unknown'} left the cluster before the stage ended"
     if outcome.timed_out:
         return f"Timed out after {timeout_ms}ms{suffix}"
     if outcome.signal:

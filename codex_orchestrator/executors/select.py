@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from codex_orchestrator.config_executor import check_scheduler
 from codex_orchestrator.errors import InvalidInput
 from codex_orchestrator.model import ExecutorConfig, ExecutorKind
 
@@ -24,8 +26,10 @@ class ExecutorChoice:
     scheduler: str | None = None
 
 
-def resolve(choice: ExecutorChoice, config: ExecutorConfig) -> ExecutorConfig:
+def resolve_executor(choice: ExecutorChoice, config: ExecutorConfig) -> ExecutorConfig:
     """The command line over the config; ``--scheduler`` alone means the dask executor."""
+    if choice.scheduler is not None:
+        check_scheduler(choice.scheduler)
     kind = choice.kind or (ExecutorKind.DASK if choice.scheduler else config.kind)
     if choice.scheduler is not None and kind is not ExecutorKind.DASK:
         raise InvalidInput("--scheduler applies only to --executor dask")
@@ -36,12 +40,14 @@ def resolve(choice: ExecutorChoice, config: ExecutorConfig) -> ExecutorConfig:
 
 
 @contextlib.contextmanager
-def open_executor(config: ExecutorConfig, jobs: int) -> Iterator[Executor | None]:
+def open_executor(config: ExecutorConfig, jobs: int | None = None) -> Iterator[Executor | None]:
     """The executor for the runs of this invocation (None: the local one), closed after."""
     if config.kind is ExecutorKind.LOCAL:
         yield None
         return
     try:
+        import distributed  # noqa: F401 - imported here to report a missing extra plainly
+
         from codex_orchestrator.executors.dask import DaskExecutor
         from codex_orchestrator.executors.dask_cluster import DaskSettings
     except ImportError as exc:
@@ -52,7 +58,7 @@ def open_executor(config: ExecutorConfig, jobs: int) -> Iterator[Executor | None
         DaskSettings(
             scheduler=config.scheduler,
             workers=config.workers,
-            jobs=jobs,
+            jobs=jobs or os.cpu_count() or 1,
             resources=config.resources,
         )
     )

@@ -27,6 +27,7 @@ from helpers import (
     command,
     json_document,
     one_error_line,
+    only_run,
     output_bytes,
     pipeline,
     run_cli_subprocess,
@@ -101,6 +102,17 @@ def _wait_for_line(run_dir: Path, text: str, proc: subprocess.Popen[bytes]) -> d
                 return event
         assert proc.poll() is None, proc.communicate()[1].decode()
         assert time.monotonic() < deadline, f"no stage printed {text!r}"
+        time.sleep(0.05)
+
+
+def _wait_for_line_prefix(run_dir: Path, prefix: str, proc: subprocess.Popen[bytes]) -> str:
+    deadline = time.monotonic() + PATIENCE_SECONDS
+    while True:
+        for event in _lines(run_dir):
+            if str(event.get("data", "")).startswith(prefix):
+                return str(event["data"])
+        assert proc.poll() is None, proc.communicate()[1].decode()
+        assert time.monotonic() < deadline, f"no stage printed {prefix!r}..."
         time.sleep(0.05)
 
 
@@ -246,44 +258,36 @@ def test_a_stage_over_its_timeout_is_ended_on_the_worker(tmp_path: Path, cluster
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_cancel_ends_the_stages_on_the_workers(
+def test_cancel_ends_the_stage_on_its_worker(
     tmp_path: Path, cluster: Any, sig: signal.Signals
 ) -> None:
-    """SIGINT/SIGTERM to the runner: every running stage's tree on the workers is ended."""
-    hold = "sleep 300 & echo child=$!; echo ready-{me}; wait"
+    """SIGINT/SIGTERM to the runner: the stage's whole tree on the worker is ended."""
     write_config(
         tmp_path,
         pipeline(
             "hold",
-            command("one", hold.format(me="one")),
-            command("two", hold.format(me="two")),
-            command("later", "echo never", needs=["one", "two"]),
+            command("hold", "sleep 300 & echo child=$!; (sleep 300; echo) | cat; wait"),
+            command("later", "echo never"),
         ),
     )
-    proc = _popen_start(tmp_path, cluster, "--jobs", "2")
+    proc = _popen_start(tmp_path, cluster)
     run_dir = _run_dir(tmp_path, proc)
-    _wait_for_line(run_dir, "ready-one", proc)
-    _wait_for_line(run_dir, "ready-two", proc)
-    assert _marked(), "the stages' processes are not visible on the workers' host"
+    child = int(_wait_for_line_prefix(run_dir, "child=", proc).split("=")[1])
+    deadline = time.monotonic() + PATIENCE_SECONDS
+    while len(_marked()) < 5:  # sh, sleep &, the subshell, its sleep, cat
+        assert time.monotonic() < deadline, "the stage's processes are not all visible"
+        time.sleep(0.05)
     proc.send_signal(sig)
     stdout, stderr = _finish(proc)
     assert proc.returncode == 130, stderr.decode()
     document = orjson.loads(stdout)
     assert document["status"] == "cancelled"
     run = RunFiles(tmp_path, "0101", run_dir.name)
-    one, two, later = run.manifest()["commands"]
-    assert (one["status"], two["status"], later["status"]) == ("failed", "failed", "pending")
-    assert run.error("01-one")["reason"] == "cancelled"
-    assert run.error("02-two")["reason"] == "cancelled"
-    children = [
-        int(line.split(b"=")[1])
-        for stem in ("01-one", "02-two")
-        for line in output_bytes(run.command_events(stem), "stdout").splitlines()
-        if line.startswith(b"child=")
-    ]
-    assert len(children) == 2
-    for child in children:
-        assert not psutil.pid_exists(child) or psutil.Process(child).status() == "zombie"
+    hold, later = run.manifest()["commands"]
+    assert (hold["status"], later["status"]) == ("failed", "pending")
+    assert hold["worker"].startswith("tcp://")
+    assert run.error("01-hold")["reason"] == "cancelled"
+    assert not psutil.pid_exists(child) or psutil.Process(child).status() == "zombie"
     assert not [p for p in _marked() if p.status() != "zombie"], "processes left on workers"
 
 
@@ -318,7 +322,9 @@ def test_a_worker_killed_mid_stage_fails_the_stage_and_resume_reruns_it(
     (record,) = run.manifest()["commands"]
     assert record["status"] == "failed"
     assert record["worker"] == running_on[0]
-    assert "worker" in record["summary"]
+    assert record["summary"] == (
+        f"Worker lost: {running_on[0]} left the cluster before the stage ended"
+    )
     assert run.error("01-victim")["reason"] == "worker-lost"
     deadline = time.monotonic() + PATIENCE_SECONDS
     while [p for p in _marked() if p.status() != "zombie"]:
@@ -349,7 +355,7 @@ def test_resources_choose_workers_and_unmet_ones_fail_at_once(tmp_path: Path, cl
         pipeline(
             "res",
             command("fits", "echo fits", resources={"cpu": 2}),
-            command("huge", "echo never", resources={"cpu": 64}, needs=["fits"]),
+            command("huge", "echo never", resources={"cpu": 64}),
         ),
     )
     result, _, run = _start(tmp_path, cluster)
@@ -394,3 +400,58 @@ def socket_port() -> Iterator[int]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         yield int(sock.getsockname()[1])
+
+
+def _private_mounts_work() -> bool:
+    probe = subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", "true"],
+        capture_output=True,
+        check=False,
+    )
+    return probe.returncode == 0
+
+
+def test_a_worker_that_cannot_see_the_run_directory_fails_the_run(tmp_path: Path) -> None:
+    """A worker with its own filesystem (the project hidden under a tmpfs): exit 2, one line."""
+    if not _private_mounts_work():
+        pytest.skip("needs unshare --mount (root) to give a worker a filesystem of its own")
+    write_config(tmp_path, pipeline("p", command("x", "echo never")))
+    hide = 'mount -t tmpfs none "$1" && shift && exec "$@"'
+    with distributed.LocalCluster(
+        n_workers=0, processes=True, dashboard_address=None, silence_logs=40
+    ) as lonely:
+        worker = subprocess.Popen(
+            [
+                *("unshare", "--mount", "--propagation", "private", "sh", "-c", hide, "sh"),
+                str(tmp_path),
+                *(sys.executable, "-m", "distributed.cli.dask_worker", lonely.scheduler_address),
+                *("--nthreads", "1", "--no-dashboard", "--local-directory", str(tmp_path)),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            with distributed.Client(lonely, set_as_default=False) as client:
+                client.wait_for_workers(1, timeout=PATIENCE_SECONDS)
+                (address,) = client.scheduler_info()["workers"]
+            result = run_cli_subprocess(
+                tmp_path, "start", "--scheduler", lonely.scheduler_address, "--format", "json"
+            )
+        finally:
+            worker.terminate()
+            worker.wait(timeout=PATIENCE_SECONDS)
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    run = only_run(tmp_path)
+    # The run had started (its first progress line), then failed with one error line.
+    last = result.stderr.splitlines()[-1]
+    message = last.removeprefix("codex-orchestrator: error: ")
+    assert message != last
+    assert message.startswith(
+        f"dask worker {address} cannot see the run directory .runs/0101/cli/{run.run_id} "
+    )
+    assert "filesystem shared with the workers" in message
+    manifest = run.manifest()
+    assert manifest["status"] == "failed"
+    assert manifest["commands"][0]["status"] == "pending"
+    assert not (run.run_dir / ".executor-probe").exists()
