@@ -18,6 +18,7 @@ import orjson
 
 from codex_orchestrator.config_executor import read_executor, read_resources
 from codex_orchestrator.config_fields import FieldReader, json_type, key_path
+from codex_orchestrator.config_store import read_secrets, read_store
 from codex_orchestrator.diagnostics import DIAGNOSTICS_ID, diagnostics_pipeline
 from codex_orchestrator.errors import ConfigError
 from codex_orchestrator.model import CommandStage, Config, Pipeline, Stage, SubpipelineStage
@@ -25,7 +26,9 @@ from codex_orchestrator.model import CommandStage, Config, Pipeline, Stage, Subp
 DEFAULT_CONFIG_NAME = "codex.orchestrator.json"
 CONFIG_ENV = "CODEX_ORCHESTRATOR_REPO_CONFIG_PATH"
 
-_TOP_KEYS = frozenset({"$schema", "defaultPipeline", "stageSets", "pipelines", "executor"})
+_TOP_KEYS = frozenset(
+    {"$schema", "defaultPipeline", "stageSets", "pipelines", "store", "secrets", "executor"}
+)
 _PIPELINE_KEYS = frozenset({"id", "title", "description", "guardrailsRequired", "stages"})
 _STAGE_KEYS: Mapping[str, frozenset[str]] = {
     "command": frozenset(
@@ -157,6 +160,8 @@ class _Loader(FieldReader):
                 f"{self.display}: top level must be a JSON object, got {json_type(document)}"
             )
         self.warn_unknown(document, "", _TOP_KEYS)
+        store = read_store(self, document)
+        secrets = read_secrets(self, document)
         default = self.text(document, "", "defaultPipeline", required=False)
         sets = self.typed(document, "", "stageSets", dict, required=False) or {}
         for name, entries in sets.items():
@@ -187,6 +192,8 @@ class _Loader(FieldReader):
             default_pipeline=default,
             pipelines=MappingProxyType(pipelines),
             warnings=tuple(self.warnings),
+            store=store,
+            secrets=secrets,
             executor=executor,
         )
 

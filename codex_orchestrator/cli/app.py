@@ -17,6 +17,7 @@ from codex_orchestrator.cli import (
     server,
     start,
     status,
+    store,
 )
 from codex_orchestrator.cli.common import run_app
 
@@ -48,7 +49,7 @@ def _root(
     """Run command pipelines and leave evidence a reviewer can trust."""
 
 
-for module in (start, plan, exec_cmd, status, runs, resume, metrics, migrate, server):
+for module in (start, plan, exec_cmd, status, runs, resume, metrics, migrate, server, store):
     module.register(app)
 
 

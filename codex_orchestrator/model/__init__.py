@@ -30,9 +30,11 @@ from codex_orchestrator.model.records import (
     RunStatus,
     StageKind,
 )
+from codex_orchestrator.model.settings import DEFAULT_MASK_ENV, SecretsSettings, StoreSettings
 from codex_orchestrator.model.times import format_iso, now_iso, parse_iso
 
 __all__ = [
+    "DEFAULT_MASK_ENV",
     "GUARDRAIL_MARKER",
     "HEARTBEAT_INTERVAL_SECONDS",
     "HEARTBEAT_STALE_AFTER_SECONDS",
@@ -51,8 +53,10 @@ __all__ = [
     "ResumeEvent",
     "RunManifest",
     "RunStatus",
+    "SecretsSettings",
     "Stage",
     "StageKind",
+    "StoreSettings",
     "SubpipelineStage",
     "format_iso",
     "now_iso",

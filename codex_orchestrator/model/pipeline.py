@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from codex_orchestrator.model.executor import ExecutorConfig
 from codex_orchestrator.model.records import StageKind
+from codex_orchestrator.model.settings import SecretsSettings, StoreSettings
 
 GUARDRAIL_MARKER = "spec-guard"
 
@@ -92,4 +93,6 @@ class Config:
     default_pipeline: str | None
     pipelines: Mapping[str, Pipeline]
     warnings: tuple[str, ...] = ()
+    store: StoreSettings = field(default_factory=StoreSettings)
+    secrets: SecretsSettings = field(default_factory=SecretsSettings)
     executor: ExecutorConfig = field(default_factory=ExecutorConfig)

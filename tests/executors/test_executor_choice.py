@@ -12,7 +12,7 @@ from helpers import command, one_error_line, pipeline, run_cli_subprocess, write
 
 from codex_orchestrator.config import load_config
 from codex_orchestrator.errors import ConfigError
-from codex_orchestrator.model import ExecutorKind
+from codex_orchestrator.model import CommandStage, ExecutorKind
 
 
 def _config_with(tmp_path: Path, executor: object, **stage: object) -> Path:
@@ -40,7 +40,9 @@ def test_the_config_names_the_executor_and_stage_resources(tmp_path: Path) -> No
     assert config.executor.scheduler == "tcp://sched.example:8786"
     assert config.executor.workers == 3
     assert dict(config.executor.resources) == {"cpu": 4.0, "gpu": 1.0}
-    assert dict(config.pipelines["p"].stages[0].resources) == {"cpu": 2.0, "mem.gb": 0.5}
+    (stage,) = config.pipelines["p"].stages
+    assert isinstance(stage, CommandStage)
+    assert dict(stage.resources) == {"cpu": 2.0, "mem.gb": 0.5}
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,1 @@
+"""Artifacts of runs: kept, collected, validated, sealed, and committed to git (LAYERS.md)."""
