@@ -114,7 +114,7 @@ def main() -> None:
             n_workers=2,
             threads_per_worker=8,
             processes=True,
-            dashboard_address=None,
+            dashboard_address="127.0.0.1:0",
             silence_logs=40,
         ) as cluster,
     ):

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 CONNECT_TIMEOUT_SECONDS = 10.0
 MAX_DEFAULT_WORKERS = 4
+# The scheduler's HTTP server (metrics; the dashboard needs bokeh): loopback, any free
+# port, never the shared default 8787.
+LOOPBACK_ANY_PORT = "127.0.0.1:0"
 
 
 class SchedulerUnreachable(OrchestratorError):
@@ -73,7 +76,7 @@ def start_local_cluster(settings: DaskSettings) -> LocalCluster:
             n_workers=workers,
             threads_per_worker=threads,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=LOOPBACK_ANY_PORT,
             resources=resources,
             silence_logs=logging.ERROR,
         )

@@ -150,9 +150,8 @@ class CommandRecord:
             "signal": self.signal,
             "duration_ms": self.duration_ms,
             "resources": self.resources.to_dict() if self.resources else None,
+            "worker": self.worker,
         }
-        if self.worker is not None:
-            data["worker"] = self.worker
         data.update(self.extra)
         return data
 

@@ -51,7 +51,7 @@ def cluster() -> Iterator[Any]:
         n_workers=2,
         threads_per_worker=2,
         processes=True,
-        dashboard_address=None,
+        dashboard_address="127.0.0.1:0",
         resources={"cpu": 2},
         silence_logs=40,
     ) as local:
@@ -418,7 +418,7 @@ def test_a_worker_that_cannot_see_the_run_directory_fails_the_run(tmp_path: Path
     write_config(tmp_path, pipeline("p", command("x", "echo never")))
     hide = 'mount -t tmpfs none "$1" && shift && exec "$@"'
     with distributed.LocalCluster(
-        n_workers=0, processes=True, dashboard_address=None, silence_logs=40
+        n_workers=0, processes=True, dashboard_address="127.0.0.1:0", silence_logs=40
     ) as lonely:
         worker = subprocess.Popen(
             [
