@@ -15,6 +15,10 @@ _ASSIGN = r"""["']?\s*(?::=|=>|=|:)\s*"""
 _QUOTED = r"""(?:"([^"\s]{4,})"|'([^'\s]{4,})'|([A-Za-z0-9_\-+/=]{8,})(?![^\s,;]))"""
 
 
+def _hint(words: str) -> re.Pattern[str]:
+    return re.compile(words, re.IGNORECASE)
+
+
 def _keyword(names: str) -> re.Pattern[str]:
     return re.compile(
         rf"(?i)(?<![A-Za-z0-9])[A-Za-z0-9_.-]*?(?:{names})[A-Za-z0-9_-]*{_ASSIGN}{_QUOTED}"
@@ -28,6 +32,8 @@ class SecretPattern:
     kind: str
     regex: re.Pattern[str]
     keyword: bool = False
+    # A file without a match of ``hint`` cannot match ``regex``: a quick test per file.
+    hint: re.Pattern[str] | None = None
 
 
 SEED_PATTERNS: tuple[SecretPattern, ...] = (
@@ -37,14 +43,36 @@ SEED_PATTERNS: tuple[SecretPattern, ...] = (
             r"(?i)aws[_-]?secret[_-]?(?:access[_-]?)?key[\"']?\s*(?::=|=>|=|:)\s*[\"']?"
             r"([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])"
         ),
+        hint=_hint("aws"),
     ),
-    SecretPattern("aws_access_key_id", re.compile(r"(?<![A-Z0-9])((?:AKIA|ASIA)[0-9A-Z]{16})\b")),
-    SecretPattern("stripe_live_key", re.compile(r"\b((?:sk|rk)_live_[0-9A-Za-z]{16,})")),
-    SecretPattern("stripe_test_key", re.compile(r"\b((?:sk|rk)_test_[0-9A-Za-z]{16,})")),
-    SecretPattern("api_key", _keyword(r"api[_-]?key|apikey"), keyword=True),
-    SecretPattern("secret_key", _keyword(r"secret[_-]?key|client[_-]?secret"), keyword=True),
-    SecretPattern("password", _keyword(r"password|passwd|pwd"), keyword=True),
-    SecretPattern("token", _keyword(r"token"), keyword=True),
+    SecretPattern(
+        "aws_access_key_id",
+        re.compile(r"(?<![A-Z0-9])((?:AKIA|ASIA)[0-9A-Z]{16})\b"),
+        hint=re.compile("AKIA|ASIA"),
+    ),
+    SecretPattern(
+        "stripe_live_key",
+        re.compile(r"\b((?:sk|rk)_live_[0-9A-Za-z]{16,})"),
+        hint=re.compile("k_live_"),
+    ),
+    SecretPattern(
+        "stripe_test_key",
+        re.compile(r"\b((?:sk|rk)_test_[0-9A-Za-z]{16,})"),
+        hint=re.compile("k_test_"),
+    ),
+    SecretPattern(
+        "api_key", _keyword(r"api[_-]?key|apikey"), keyword=True, hint=_hint("api[_-]?key")
+    ),
+    SecretPattern(
+        "secret_key",
+        _keyword(r"secret[_-]?key|client[_-]?secret"),
+        keyword=True,
+        hint=_hint("secret"),
+    ),
+    SecretPattern(
+        "password", _keyword(r"password|passwd|pwd"), keyword=True, hint=_hint("passw|pwd")
+    ),
+    SecretPattern("token", _keyword(r"token"), keyword=True, hint=_hint("token")),
 )
 
 _PLACEHOLDER = re.compile(

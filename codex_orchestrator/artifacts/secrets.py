@@ -10,7 +10,6 @@ detect-secrets is imported only here, only when a scan runs.
 from __future__ import annotations
 
 import hashlib
-import logging
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -19,11 +18,11 @@ from typing import Any
 
 import orjson
 
+from codex_orchestrator.artifacts.secret_detect import detect_secrets_hits
 from codex_orchestrator.artifacts.secret_patterns import (
     SEED_PATTERNS,
     SecretPattern,
     custom_patterns,
-    is_placeholder,
     matches,
 )
 from codex_orchestrator.errors import OrchestratorError
@@ -128,7 +127,7 @@ class SecretScanner:
                 texts.append(target)
             for line_number, value, kind in self._regex_hits(data, binary):
                 self._add(found, target.path, line_number, value, kind)
-        for target, line_number, value, kind in _detect_secrets_hits(texts):
+        for target, line_number, value, kind in detect_secrets_hits(texts):
             self._add(found, target.path, line_number, value, kind)
         return sorted(found.values(), key=lambda f: (f.path, f.line, f.kind))
 
@@ -150,13 +149,16 @@ class SecretScanner:
     def _regex_hits(self, data: bytes, binary: bool) -> Iterator[tuple[int, str, str]]:
         # Binary files are read byte for byte (latin-1), so an embedded key still shows.
         text = data.decode("latin-1") if binary else data.decode("utf-8", "surrogateescape")
+        patterns = [p for p in self.patterns if p.hint is None or p.hint.search(text)]
+        if not patterns:
+            return
         allow_next = False
         for number, line in enumerate(text.split("\n"), start=1):
             allowed = allow_next or bool(_ALLOW.search(line))
             allow_next = bool(_ALLOW_NEXT.search(line))
             if allowed:
                 continue
-            for pattern in self.patterns:
+            for pattern in patterns:
                 for value in matches(pattern, line):
                     yield number, value, pattern.kind
 
@@ -169,29 +171,3 @@ def _is_binary(data: bytes) -> bool:
     except UnicodeDecodeError:
         return True
     return False
-
-
-def _detect_secrets_hits(
-    targets: Sequence[ScanTarget],
-) -> Iterator[tuple[ScanTarget, int, str, str]]:
-    """detect-secrets' default plugins (entropy included) and filters, in process."""
-    if not targets:
-        return
-    from detect_secrets.core.secrets_collection import SecretsCollection
-    from detect_secrets.settings import default_settings
-
-    # Its logger would otherwise print skipped values at debug level; keep it quiet.
-    logging.getLogger("detect-secrets").setLevel(logging.CRITICAL)
-    by_source = {str(target.source.resolve()): target for target in targets}
-    with default_settings():
-        collection = SecretsCollection(root="")
-        for source in by_source:
-            collection.scan_file(source)
-    for filename, secret in collection:
-        target = by_source.get(str(filename))
-        if target is None or secret.secret_value is None:
-            continue
-        kind = "detect-secrets:" + str(secret.type)
-        if secret.type == "Secret Keyword" and is_placeholder(secret.secret_value):
-            continue  # the same placeholders pass as with the seed's keyword patterns
-        yield target, int(secret.line_number), str(secret.secret_value), kind

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from codex_orchestrator.engine.executor import Executor
+from codex_orchestrator.engine.masking import mask_text, secret_values
 from codex_orchestrator.engine.observer import RunObserver
 from codex_orchestrator.engine.signals import CancelWatch
 from codex_orchestrator.model import HEARTBEAT_INTERVAL_SECONDS, Config, RunManifest, now_iso
@@ -30,6 +32,12 @@ class RunSettings:
     executor: Executor
     stage_timeout_ms: int | None = None
     jobs: int = 1
+    # Values of secret-named environment variables (secrets.maskEnv): *** in all evidence.
+    mask: tuple[bytes, ...] = ()
+
+    def masked(self, text: str) -> str:
+        """``text`` as it may be written under .runs or shown."""
+        return mask_text(text, self.mask)
 
 
 @contextlib.contextmanager
@@ -56,6 +64,7 @@ def run_settings(
             observer=observer,
             executor=executor,
             stage_timeout_ms=stage_timeout_ms,
+            mask=secret_values(os.environ, config.secrets.mask_env),
         )
 
 

@@ -75,7 +75,7 @@ def new_manifest(
                 index=position,
                 id=stage.id,
                 title=stage.title,
-                command=stage.command
+                command=settings.masked(stage.command)
                 if isinstance(stage, CommandStage) and stage.skip_reason is None
                 else None,
                 kind=stage.kind,
@@ -123,7 +123,7 @@ def reopen_run(
     """Take over an existing run (its lock is held): stages to run again go back to pending."""
     pid, create_time = current_identity()
     commands = tuple(
-        _reset(record, stage)
+        _reset(record, stage, settings)
         for record, stage in zip(manifest.commands, pipeline.stages, strict=True)
     )
     manifest = manifest.replace(
@@ -136,18 +136,18 @@ def reopen_run(
         resume_events=(*manifest.resume_events, event),
         commands=commands,
     )
-    writer = ManifestWriter(paths.manifest, manifest)
+    writer = ManifestWriter(paths.manifest, manifest, taken_over=True)
     writer.flush()
     ctx = RunContext(settings, paths, writer, EventLog(paths.runner_log), parent)
     ctx.events.event("run:resume", actor=event.actor, reason=event.reason)
     return ctx
 
 
-def _reset(record: CommandRecord, stage: Stage) -> CommandRecord:
+def _reset(record: CommandRecord, stage: Stage, settings: RunSettings) -> CommandRecord:
     """A stage to run again goes back to pending, with the current config's command."""
     if record.status not in RESUMABLE:
         return record
-    command = stage.command if isinstance(stage, CommandStage) else None
+    command = settings.masked(stage.command) if isinstance(stage, CommandStage) else None
     return dataclasses.replace(record, status=CommandStatus.PENDING, command=command)
 
 

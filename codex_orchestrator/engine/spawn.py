@@ -3,13 +3,17 @@
 Beside ``engine/process.py`` (which streams stage output), this is the one other place
 that starts processes: helpers whose output we read whole, such as git plumbing. Each
 runs in its own session, so a limit ends everything it started (an ``ssh`` under
-``git push``, say), not only the first process.
+``git push``, say), not only the first process. ``spawn_detached`` hands a file to an
+editor or opener and does not wait: that program gets its own session and ``/dev/null``
+for its streams, so it outlives the command that started it and never touches its
+terminal.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -18,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
+
+from codex_orchestrator.errors import InvalidInput
 
 KILL_GRACE_SECONDS = 2.0
 
@@ -120,3 +126,21 @@ def _all_ended(pid: int, tree: list[psutil.Process]) -> bool:
 def _signal_group(pgid: int, sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
+
+
+def spawn_detached(argv: Sequence[str]) -> int:
+    """Start ``argv`` (looked up on PATH) in a new session and return its pid at once."""
+    if not argv:
+        raise InvalidInput("no program to start")
+    program = shutil.which(argv[0])
+    if program is None:
+        raise InvalidInput(f"cannot start {argv[0]!r}: not found on PATH")
+    actions = [
+        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0),
+    ]
+    try:
+        return os.posix_spawn(program, list(argv), os.environ, file_actions=actions, setsid=True)
+    except OSError as exc:
+        raise InvalidInput(f"cannot start {argv[0]!r}: {exc.strerror or exc}") from exc

@@ -21,6 +21,7 @@ from codex_orchestrator.engine.executor import (
     Executor,
 )
 from codex_orchestrator.engine.lines import LineSplitter, Run, Tail
+from codex_orchestrator.engine.masking import Masker
 from codex_orchestrator.model import (
     CommandRecord,
     CommandStage,
@@ -49,19 +50,24 @@ class StageSink:
         self.seq = 1
         self.splitters = {STDOUT: LineSplitter(), STDERR: LineSplitter()}
         self.tails = {STDOUT: Tail(), STDERR: Tail()}
+        # Secret values become *** before the bytes go anywhere (tails, events, views).
+        self.maskers = {name: Masker(ctx.settings.mask) for name in self.tails}
         self.observer = ctx.settings.observer if ctx.settings.observer.wants_output else None
 
     def write(self, stream: str, data: bytes) -> None:
-        """Bytes from ``stream``: remember the tail, write the completed lines."""
+        """Bytes from ``stream``: mask them, remember the tail, write the completed lines."""
+        data = self.maskers[stream].feed(data)
         self.tails[stream].feed(data)
         runs = self.splitters[stream].feed(data)
         if runs:
             self._emit(stream, runs)
 
     def close(self) -> None:
-        """The output ended: write what no newline ended, as partial lines."""
+        """The output ended: write what the masker held back and no newline ended."""
         for stream, splitter in self.splitters.items():
-            runs = splitter.close()
+            rest = self.maskers[stream].close()
+            self.tails[stream].feed(rest)
+            runs = splitter.feed(rest) + splitter.close()
             if runs:
                 self._emit(stream, runs)
 
@@ -99,7 +105,8 @@ class CommandJob:
         self.record = record
         self.log_path = paths.command_log(record.index, stage.id)
         self.log = ctx.events.open_command(self.log_path, record.index)
-        self.log.event("command:start", id=stage.id, command=stage.command)
+        self.shown = ctx.settings.masked(stage.command)
+        self.log.event("command:start", id=stage.id, command=self.shown)
         self.timeout_ms = stage.timeout_ms or ctx.settings.stage_timeout_ms
         cwd = ctx.settings.layout.root / stage.cwd if stage.cwd else ctx.settings.layout.root
         self.request = CommandRequest(
@@ -182,7 +189,7 @@ def finish_command_stage(
         error_file = paths.relative(error_path)
     return dataclasses.replace(
         record,
-        command=stage.command,
+        command=job.shown,
         status=status,
         completed_at=now_iso(),
         exit_code=outcome.exit_code,
@@ -229,7 +236,7 @@ def _report(
         task_id=ctx.manifest.task_id,
         command_index=index,
         command_id=stage.id,
-        command=stage.command,
+        command=ctx.settings.masked(stage.command),
         reason=reason,
         exit_code=outcome.exit_code,
         signal=outcome.signal,

@@ -94,13 +94,15 @@ class ManifestWriter:
     manifest stays on disk when a write fails: the temp file is discarded.
     """
 
-    def __init__(self, path: Path, manifest: RunManifest) -> None:
+    def __init__(self, path: Path, manifest: RunManifest, *, taken_over: bool = False) -> None:
+        # taken_over: the manifest was read earlier (resume), so the first write must
+        # keep resume events other processes recorded since that read.
         self.path = path
         self._manifest = manifest
         self._dirty = True
         self._last_write = 0.0
         self._lock = write_lock(path)
-        self._written: tuple[int, int] | None = _identity(path)
+        self._written: tuple[int, int] | None = None if taken_over else _identity(path)
         # Records are immutable: a record seen before serialises as before. This keeps
         # a write O(changed records) in Python, not O(all records).
         self._command_cache: dict[int, tuple[CommandRecord, dict[str, Any]]] = {}
