@@ -7,8 +7,11 @@ after one warm-up round, and prints a markdown table:
 
 - ``stages-200``: 200 ``true`` stages one after another; per-stage overhead of the
   cluster = (dask wall - local wall) / 200.
-- ``parallel-16``: 16 ``sleep 1`` stages at once (``--jobs 16``; the workers have 8
-  threads each); wall time against the 1 s ideal.
+- ``parallel-16``: 16 ``sleep 1`` commands at once, each on a thread of its own calling
+  the executor as the stage loop does (the workers have 8 threads each); wall time
+  against the 1 s ideal.
+- ``baseline``: a bare Dask task round trip (submit a no-op, wait for its result) on
+  the same cluster: the part of the overhead that is Dask's own.
 - ``live-delay``: a stage prints a timestamped line every 100 ms for 2 s; the delay from
   the worker printing a line to its event's timestamp in ``runner.ndjson``.
 
@@ -23,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -49,13 +53,6 @@ def write_project(root: Path) -> None:
         _config([_command(f"s{i:03d}", "true") for i in range(STAGES)], "stages-200"),
         _config(
             [
-                _command("root", "true"),
-                *(_command(f"p{i:02d}", "sleep 1", needs=["root"]) for i in range(PARALLEL)),
-            ],
-            "parallel-16",
-        ),
-        _config(
-            [
                 _command(
                     "ticks",
                     f"for i in $(seq 1 {TICKS}); do date +%s.%N; sleep 0.1; done",
@@ -66,6 +63,48 @@ def write_project(root: Path) -> None:
     ]
     document = {"pipelines": [p["pipelines"][0] for p in pipelines]}
     (root / "codex.orchestrator.json").write_bytes(orjson.dumps(document))
+
+
+def parallel(executor: Any, root: Path) -> float:
+    """Wall seconds for PARALLEL ``sleep 1`` commands run at once through ``executor``."""
+    from codex_orchestrator.engine.executor import CommandRequest
+    from codex_orchestrator.engine.signals import CancelWatch
+
+    class Discard:
+        def write(self, stream: str, data: bytes) -> None:
+            del stream, data
+
+    env = {**os.environ, "CODEX_ORCHESTRATOR_RUN_DIR": str(root)}
+    outcomes: list[Any] = []
+    with CancelWatch() as cancel:
+
+        def one(index: int) -> None:
+            request = CommandRequest(
+                argv=("/bin/sh", "-c", "sleep 1"), cwd=root, env=env, index=index
+            )
+            outcomes.append(executor.run(request, Discard(), cancel))
+
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(PARALLEL)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        wall = time.perf_counter() - started
+    if [o.exit_code for o in outcomes] != [0] * PARALLEL:
+        raise SystemExit(f"parallel-16: a command failed: {outcomes}")
+    return wall
+
+
+def bare_roundtrip(address: str, count: int = 50) -> float:
+    """Seconds per bare Dask task (submit a no-op, wait for its result): Dask's own cost."""
+    from distributed import Client
+
+    with Client(address, set_as_default=False) as client:
+        started = time.perf_counter()
+        for _ in range(count):
+            client.submit(int, pure=False).result()
+        return (time.perf_counter() - started) / count
 
 
 def run_once(root: Path, pipeline: str, extra: list[str]) -> tuple[float, dict[str, Any]]:
@@ -107,6 +146,10 @@ def main() -> None:
     args = parser.parse_args()
     from distributed import LocalCluster
 
+    from codex_orchestrator.engine.process import LocalExecutor
+    from codex_orchestrator.executors.dask import DaskExecutor
+    from codex_orchestrator.executors.dask_cluster import DaskSettings
+
     load = os.getloadavg()[0]
     with (
         tempfile.TemporaryDirectory(prefix="co-bench-dask-") as tmp,
@@ -123,16 +166,23 @@ def main() -> None:
         dask = ["--scheduler", cluster.scheduler_address]
         walls: dict[tuple[str, str], list[float]] = {}
         lags: list[float] = []
+        bare: list[float] = []
+        dask_executor = DaskExecutor.open(DaskSettings(scheduler=cluster.scheduler_address))
+        executors: dict[str, Any] = {"local": LocalExecutor(), "dask": dask_executor}
         for round_no in range(args.repeat + 1):
-            for pipeline, jobs in (("stages-200", "1"), ("parallel-16", str(PARALLEL + 1))):
-                for name, extra in (("local", []), ("dask", dask)):
-                    wall, _ = run_once(root, pipeline, ["--jobs", jobs, *extra])
-                    if round_no:
-                        walls.setdefault((pipeline, name), []).append(wall)
+            for name, extra in (("local", []), ("dask", dask)):
+                wall, _ = run_once(root, "stages-200", extra)
+                wall_parallel = parallel(executors[name], root)
+                if round_no:
+                    walls.setdefault(("stages-200", name), []).append(wall)
+                    walls.setdefault(("parallel-16", name), []).append(wall_parallel)
             _, document = run_once(root, "live-delay", dask)
+            roundtrip = bare_roundtrip(cluster.scheduler_address)
             if round_no:
                 lags += delays(root, document)
+                bare.append(roundtrip)
             print(f"round {round_no}/{args.repeat} done", file=sys.stderr)
+        dask_executor.close()
     per_stage = [
         (d - loc) / STAGES
         for loc, d in zip(walls["stages-200", "local"], walls["stages-200", "dask"], strict=True)

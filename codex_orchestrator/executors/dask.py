@@ -68,6 +68,9 @@ class DaskExecutor:
         self._workers_at = 0.0
         self._lock = threading.Lock()
         self._lost_keys: list[str] = []
+        # Claims of finished stages, released on the scheduler at close (off the
+        # stages' path: one call each).
+        self._claims: list[str] = []
 
     @classmethod
     def open(cls, settings: DaskSettings) -> DaskExecutor:
@@ -76,9 +79,14 @@ class DaskExecutor:
         return cls(client, cluster)
 
     def close(self) -> None:
-        """End what lost workers left behind, disconnect, stop a local cluster."""
+        """End what lost workers left behind, release the claims, disconnect."""
+        from distributed import Event
+
         for key in self._lost_keys:
             self._end_leftovers(key)
+        for claim in self._claims:
+            with contextlib.suppress(Exception):
+                Event(claim, client=self.client).clear()
         with contextlib.suppress(Exception):
             self.client.close()
         if self.cluster is not None:
@@ -103,7 +111,7 @@ class DaskExecutor:
         self, request: CommandRequest, sink: OutputSink, cancel: CancelSignal
     ) -> CommandOutcome:
         """Run one command on a worker; its output reaches ``sink`` while it runs."""
-        from distributed import Event, Queue
+        from distributed import Queue
 
         name = f"{request.index:02d}-{uuid.uuid4().hex[:16]}"
         key = f"{PREFIX}-stage-{name}"
@@ -156,8 +164,8 @@ class DaskExecutor:
                     break
         finally:
             reader.stop(ended)
-            with contextlib.suppress(Exception):
-                Event(claim, client=self.client).clear()
+            with self._lock:
+                self._claims.append(claim)
         return self._outcome(future, worker, lost, started, key)
 
     def _outcome(

@@ -83,7 +83,8 @@ class _RunCancel:
     def __init__(self, event: Any) -> None:
         self.event = event
         self.cancelled = False
-        self.next_poll = 0.0
+        # The runner submits nothing once cancelled: the first poll can wait a little.
+        self.next_poll = time.monotonic() + CANCEL_POLL_SECONDS
 
     def is_set(self) -> bool:
         now = time.monotonic()

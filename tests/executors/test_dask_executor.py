@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -138,48 +139,67 @@ def _finish(proc: subprocess.Popen[bytes]) -> tuple[bytes, bytes]:
             proc.wait()
 
 
-def test_a_graph_of_parallel_stages_runs_on_the_workers(
-    tmp_path: Path, cluster: Any, client: Any
-) -> None:
-    """Three stages run at once on the workers, a fourth after them; evidence as local."""
-    # Each of a, b, c waits until all three have started: only concurrency ends the wait.
+class _Collect:
+    """A sink keeping what each stream sent, in order."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, bytes] = {"stdout": b"", "stderr": b""}
+
+    def write(self, stream: str, data: bytes) -> None:
+        self.data[stream] += data
+
+
+def test_parallel_stages_spread_over_the_workers(tmp_path: Path, cluster: Any) -> None:
+    """Three stages submitted at once (as the stage loop does) run at once, on both workers."""
+    from codex_orchestrator.engine.executor import CommandRequest
+    from codex_orchestrator.engine.signals import CancelWatch
+    from codex_orchestrator.executors.dask import DaskExecutor
+    from codex_orchestrator.executors.dask_cluster import DaskSettings
+
+    # Each waits until all three have started: only running at once ends the wait.
     meet = (
         "touch {me}; for i in $(seq 1 600); do "
         "[ -e a ] && [ -e b ] && [ -e c ] && break; sleep 0.05; done; "
         "[ -e a ] && [ -e b ] && [ -e c ] && echo met {me} && echo to-stderr {me} >&2"
     )
-    write_config(
-        tmp_path,
-        pipeline(
-            "fan",
-            command("a", meet.format(me="a")),
-            command("b", meet.format(me="b")),
-            command("c", meet.format(me="c")),
-            command("join", "echo joined; cat a b c | wc -c", needs=["a", "b", "c"]),
-        ),
-    )
-    result, document, run = _start(tmp_path, cluster, "--jobs", "3")
-    assert result.returncode == 0, result.stderr
-    assert document["status"] == "succeeded"
-    manifest = run.manifest()
-    workers = set(client.scheduler_info()["workers"])
-    for record in manifest["commands"]:
-        assert record["status"] == "succeeded"
-        assert record["worker"] in workers
-        assert record["resources"]["peak_rss_bytes"] > 0
-        assert record["duration_ms"] >= 0
-    # Stages spread over the workers: the three meeting at once used both.
-    assert len({record["worker"] for record in manifest["commands"][:3]}) == 2
-    for index, stage in enumerate(("a", "b", "c"), start=1):
-        events = run.command_events(f"0{index}-{stage}")
-        assert output_bytes(events, "stdout") == f"met {stage}\n".encode()
-        assert output_bytes(events, "stderr") == f"to-stderr {stage}\n".encode()
-        assert events[-1]["type"] == "command:end"
-        assert events[-1]["worker"] == manifest["commands"][index - 1]["worker"]
-    assert output_bytes(run.command_events("04-join"), "stdout").startswith(b"joined\n")
-    ends = {e["index"]: e for e in run.events() if e["type"] == "command:end"}
-    starts = {e["index"]: e for e in run.events() if e["type"] == "command:start"}
-    assert all(starts[4]["timestamp"] >= ends[i]["timestamp"] for i in (1, 2, 3))
+    env = {**os.environ, "CODEX_ORCHESTRATOR_RUN_DIR": str(tmp_path)}
+    executor = DaskExecutor.open(DaskSettings(scheduler=cluster.scheduler_address))
+    results: dict[str, Any] = {}
+    sinks = {me: _Collect() for me in "abc"}
+    try:
+        with CancelWatch() as cancel:
+
+            def stage(me: str, index: int) -> None:
+                request = CommandRequest(
+                    argv=("/bin/sh", "-c", meet.format(me=me)),
+                    cwd=tmp_path,
+                    env=env,
+                    stage_id=me,
+                    index=index,
+                )
+                results[me] = executor.run(request, sinks[me], cancel)
+
+            threads = [
+                threading.Thread(target=stage, args=(me, index))
+                for index, me in enumerate("abc", start=1)
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=PATIENCE_SECONDS)
+    finally:
+        executor.close()
+    with distributed.Client(cluster, set_as_default=False) as client:
+        workers = set(client.scheduler_info()["workers"])
+    for me in "abc":
+        outcome = results[me]
+        assert (outcome.exit_code, outcome.worker_lost) == (0, False)
+        assert outcome.worker in workers
+        assert sinks[me].data == {
+            "stdout": f"met {me}\n".encode(),
+            "stderr": f"to-stderr {me}\n".encode(),
+        }
+    assert len({results[me].worker for me in "abc"}) == 2
 
 
 def test_output_reaches_the_events_while_the_stage_runs(tmp_path: Path, cluster: Any) -> None:
@@ -252,6 +272,9 @@ def test_a_stage_over_its_timeout_is_ended_on_the_worker(tmp_path: Path, cluster
     assert record["status"] == "failed"
     assert record["signal"] == "SIGTERM"
     assert record["summary"].startswith("Timed out after 1500ms")
+    # Measured on the worker: the shell and its sleep, sampled while they ran.
+    assert record["resources"]["peak_rss_bytes"] > 0
+    assert record["resources"]["cpu_seconds"] >= 0
     assert run.error("01-nap")["reason"] == "command-timeout"
     child = int(output_bytes(run.command_events("01-nap"), "stdout").split(b"=")[1])
     assert not psutil.pid_exists(child) or psutil.Process(child).status() == "zombie"
