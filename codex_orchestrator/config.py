@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from codex_orchestrator.config_artifacts import read_artifact_globs, read_artifact_settings
 from codex_orchestrator.config_executor import read_executor, read_resources
 from codex_orchestrator.config_fields import FieldReader, json_type, key_path
 from codex_orchestrator.config_store import read_secrets, read_store
@@ -27,7 +28,16 @@ DEFAULT_CONFIG_NAME = "codex.orchestrator.json"
 CONFIG_ENV = "CODEX_ORCHESTRATOR_REPO_CONFIG_PATH"
 
 _TOP_KEYS = frozenset(
-    {"$schema", "defaultPipeline", "stageSets", "pipelines", "store", "secrets", "executor"}
+    {
+        "$schema",
+        "defaultPipeline",
+        "stageSets",
+        "pipelines",
+        "store",
+        "secrets",
+        "artifacts",
+        "executor",
+    }
 )
 _PIPELINE_KEYS = frozenset({"id", "title", "description", "guardrailsRequired", "stages"})
 _STAGE_KEYS: Mapping[str, frozenset[str]] = {
@@ -42,6 +52,7 @@ _STAGE_KEYS: Mapping[str, frozenset[str]] = {
             "allowFailure",
             "summaryHint",
             "timeoutMs",
+            "artifacts",
             "resources",
         }
     ),
@@ -194,6 +205,7 @@ class _Loader(FieldReader):
             warnings=tuple(self.warnings),
             store=store,
             secrets=secrets,
+            artifacts=read_artifact_settings(self, document),
             executor=executor,
         )
 
@@ -261,6 +273,7 @@ class _Loader(FieldReader):
             allow_failure=self.flag(obj, where, "allowFailure") or False,
             summary_hint=self.text(obj, where, "summaryHint", required=False, allow_empty=True),
             timeout_ms=self.timeout(obj, where),
+            artifacts=read_artifact_globs(self, obj, where),
             resources=read_resources(self, obj, where),
         )
         return _Entry(stage, where)

@@ -8,6 +8,7 @@ import typer
 
 from codex_orchestrator import __version__
 from codex_orchestrator.cli import (
+    artifacts,
     exec_cmd,
     metrics,
     migrate,
@@ -49,7 +50,20 @@ def _root(
     """Run command pipelines and leave evidence a reviewer can trust."""
 
 
-for module in (start, plan, exec_cmd, status, runs, resume, metrics, migrate, server, store):
+for module in (
+    start,
+    plan,
+    artifacts,
+    exec_cmd,
+    status,
+    runs,
+    resume,
+    metrics,
+    migrate,
+    server,
+    store,
+    artifacts,
+):
     module.register(app)
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import sys
 
 from codex_orchestrator.engine import guardrails
 from codex_orchestrator.engine.context import RunContext
+from codex_orchestrator.engine.keeping import apply_retention_after, collect_run_end
 from codex_orchestrator.engine.result import RunResult
 from codex_orchestrator.errors import OrchestratorError
 from codex_orchestrator.model import (
@@ -93,10 +95,14 @@ def finalize(ctx: RunContext, pipeline: Pipeline) -> RunResult:
         summary="\n".join(lines),
         resources=total,
     )
+    manifest, warnings = collect_run_end(ctx, manifest)
     ctx.update(manifest, force=True)
     ctx.events.event("run:end", status=str(status), status_detail=detail)
     append_metrics(
         ctx.settings.layout.metrics_file(manifest.task_id), metrics_entry(manifest, counts.present)
     )
     ctx.update(ctx.manifest.replace(metrics_recorded=True), force=True)
+    warnings += apply_retention_after(ctx)
+    for warning in warnings:
+        sys.stderr.write(f"codex-orchestrator: warning: {warning}\n")
     return RunResult(manifest=ctx.manifest, paths=ctx.paths)

@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass
 
 from codex_orchestrator import __version__
+from codex_orchestrator.artifacts.stagekeep import WORKSPACE_ENV, StageArtifacts
 from codex_orchestrator.engine.context import RunContext
 from codex_orchestrator.engine.executor import (
     STDERR,
@@ -20,6 +21,7 @@ from codex_orchestrator.engine.executor import (
     CommandRequest,
     Executor,
 )
+from codex_orchestrator.engine.keeping import open_stage
 from codex_orchestrator.engine.lines import LineSplitter, Run, Tail
 from codex_orchestrator.engine.masking import Masker
 from codex_orchestrator.model import (
@@ -44,8 +46,9 @@ class StageSink:
     runner killed with SIGKILL loses no line it had read.
     """
 
-    def __init__(self, ctx: RunContext, log: CommandLog) -> None:
+    def __init__(self, ctx: RunContext, log: CommandLog, kept: StageArtifacts) -> None:
         self.log = log
+        self.kept = kept
         self.index = log.index
         self.seq = 1
         self.splitters = {STDOUT: LineSplitter(), STDERR: LineSplitter()}
@@ -58,6 +61,7 @@ class StageSink:
         """Bytes from ``stream``: mask them, remember the tail, write the completed lines."""
         data = self.maskers[stream].feed(data)
         self.tails[stream].feed(data)
+        self.kept.write(data)
         runs = self.splitters[stream].feed(data)
         if runs:
             self._emit(stream, runs)
@@ -67,6 +71,7 @@ class StageSink:
         for stream, splitter in self.splitters.items():
             rest = self.maskers[stream].close()
             self.tails[stream].feed(rest)
+            self.kept.write(rest)
             runs = splitter.feed(rest) + splitter.close()
             if runs:
                 self._emit(stream, runs)
@@ -108,17 +113,20 @@ class CommandJob:
         self.shown = ctx.settings.masked(stage.command)
         self.log.event("command:start", id=stage.id, command=self.shown)
         self.timeout_ms = stage.timeout_ms or ctx.settings.stage_timeout_ms
-        cwd = ctx.settings.layout.root / stage.cwd if stage.cwd else ctx.settings.layout.root
+        self.cwd = ctx.settings.layout.root / stage.cwd if stage.cwd else ctx.settings.layout.root
+        self.kept = open_stage(ctx, record)
+        env = stage_environment(ctx, stage)
+        env[WORKSPACE_ENV] = str(self.kept.workspace)
         self.request = CommandRequest(
             argv=stage.argv or (SHELL, "-c", stage.command),
-            cwd=cwd,
-            env=stage_environment(ctx, stage),
+            cwd=self.cwd,
+            env=env,
             timeout_seconds=self.timeout_ms / 1000 if self.timeout_ms else None,
             stage_id=stage.id,
             index=record.index,
             resources=stage.resources,
         )
-        self.sink = StageSink(ctx, self.log)
+        self.sink = StageSink(ctx, self.log, self.kept)
 
     def execute(self, executor: Executor, cancel: CancelSignal) -> CommandOutcome:
         """Run the command (on the stage's thread) and write its last partial lines."""
@@ -187,7 +195,7 @@ def finish_command_stage(
         report = _report(ctx, stage, record.index, reason, outcome, output)
         write_error_file(error_path, report)
         error_file = paths.relative(error_path)
-    return dataclasses.replace(
+    finished = dataclasses.replace(
         record,
         command=job.shown,
         status=status,
@@ -202,6 +210,9 @@ def finish_command_stage(
         resources=outcome.resources,
         worker=outcome.worker,
     )
+    # Kept whatever the outcome: a failed or timed-out stage's files matter most.
+    job.kept.finish(finished, ctx.manifest.run_id, job.cwd, stage.artifacts)
+    return finished
 
 
 def _classify(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from codex_orchestrator.model.artifacts import ArtifactSettings
 from codex_orchestrator.model.executor import ExecutorConfig
 from codex_orchestrator.model.records import StageKind
 from codex_orchestrator.model.settings import SecretsSettings, StoreSettings
@@ -24,6 +25,8 @@ class CommandStage:
     allow_failure: bool = False
     summary_hint: str | None = None
     timeout_ms: int | None = None
+    # ``artifacts``: globs (relative to the cwd, ``**`` allowed) kept after the stage.
+    artifacts: tuple[str, ...] = ()
     # What the stage needs of a Dask worker (e.g. {"cpu": 2}); the local executor ignores it.
     resources: Mapping[str, float] = field(default_factory=dict)
     # Set by the embedded diagnostics pipeline for checks that are not present:
@@ -95,4 +98,5 @@ class Config:
     warnings: tuple[str, ...] = ()
     store: StoreSettings = field(default_factory=StoreSettings)
     secrets: SecretsSettings = field(default_factory=SecretsSettings)
+    artifacts: ArtifactSettings = field(default_factory=ArtifactSettings)
     executor: ExecutorConfig = field(default_factory=ExecutorConfig)

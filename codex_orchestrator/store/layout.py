@@ -23,6 +23,8 @@ LEGACY_DIR_NAME = "local-mcp"
 LEGACY_MANIFEST_NAME = "manifest.legacy.json"
 LEGACY_COMPAT_NAME = "compat.json"
 MIGRATION_LOCK_NAME = ".migrate.lock"
+ARTIFACTS_DIR_ENV = "ARTIFACTS_DIR"
+ARTIFACT_STORE_NAME = ".artifacts"  # under .runs (or the moved root): objects, index, locks
 SLUG_MAX = 80
 
 # C0 controls, DEL and the C1 controls (U+0085 NEL breaks lines as \n does).
@@ -164,6 +166,89 @@ class RunPaths:
         """``path`` relative to the repo root, as manifests record paths."""
         return relative_to_root(self.root, path)
 
+    @property
+    def artifacts_dir(self) -> Path:
+        """``artifacts/``: the default root of the run's kept artifacts."""
+        return self.run_dir / "artifacts"
+
+
+@dataclass(frozen=True, slots=True)
+class InstancePaths:
+    """One stage instance under ``instances/``: ``<NN-slug>/`` (children nest below)."""
+
+    instance_id: str  # "01-build", "02-sub/01-lint" for a child run's stage
+    dir: Path
+
+    @property
+    def workspace(self) -> Path:
+        """``workspace/``: the kept files (``CODEX_ORCHESTRATOR_WORKSPACE`` while live)."""
+        return self.dir / "workspace"
+
+    @property
+    def output_log(self) -> Path:
+        """``output.log``: stdout and stderr bytes in arrival order."""
+        return self.dir / "output.log"
+
+    @property
+    def metadata(self) -> Path:
+        """``metadata.json`` of the instance."""
+        return self.dir / "metadata.json"
+
+    @property
+    def file_index(self) -> Path:
+        """``index.json`` of the instance: its kept files (the run's index joins them)."""
+        return self.dir / "index.json"
+
+    def child(self, stem: str) -> InstancePaths:
+        """A child run's stage kept under this (subpipeline) instance."""
+        return InstancePaths(f"{self.instance_id}/{stem}", self.dir / "instances" / stem)
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactPaths:
+    """The kept artifacts of one run, at the manifest's ``artifacts_path``."""
+
+    root: Path
+
+    @property
+    def metadata(self) -> Path:
+        """``metadata.json`` of the run."""
+        return self.root / "metadata.json"
+
+    @property
+    def summary(self) -> Path:
+        """``summary.md``."""
+        return self.root / "summary.md"
+
+    @property
+    def index(self) -> Path:
+        """``index.json``: every kept file."""
+        return self.root / "index.json"
+
+    @property
+    def instances_dir(self) -> Path:
+        """``instances/``."""
+        return self.root / "instances"
+
+    @property
+    def pack(self) -> Path:
+        """``artifacts.tar.zst``: ``instances/`` packed by ``artifacts pack``."""
+        return self.root / "artifacts.tar.zst"
+
+    def instance(self, stem: str) -> InstancePaths:
+        """``instances/<NN-slug>``."""
+        return InstancePaths(stem, self.instances_dir / stem)
+
+    def instance_by_id(self, instance_id: str) -> InstancePaths:
+        """The instance ``NN-slug`` or ``NN-slug/MM-slug`` (segments validated)."""
+        stems = instance_id.split("/")
+        for stem in stems:
+            _validate_segment(stem, "instance id")
+        paths = self.instance(stems[0])
+        for stem in stems[1:]:
+            paths = paths.child(stem)
+        return paths
+
 
 def heartbeat_beside(manifest_path: Path) -> Path:
     """The ``.heartbeat`` of the run whose manifest is at ``manifest_path`` (any layout)."""
@@ -229,6 +314,38 @@ class RunsLayout:
     def migrations_dir(self, task_id: str) -> Path:
         """``.runs/<task>/migrations``."""
         return self.task_dir(task_id) / "migrations"
+
+    def artifacts_root(self, configured: str | None = None) -> Path | None:
+        """Where ``ARTIFACTS_DIR`` (else config ``artifacts.dir``) moves kept artifacts."""
+        moved = os.environ.get(ARTIFACTS_DIR_ENV) or configured
+        return (self.root / moved).resolve() if moved else None
+
+    def run_artifacts(self, task_id: str, run_id: str, moved_root: Path | None) -> ArtifactPaths:
+        """A run's artifacts: ``<run dir>/artifacts``, or ``<moved root>/<task>/<run-id>``."""
+        if moved_root is None:
+            return ArtifactPaths(self.run(task_id, run_id).artifacts_dir)
+        return ArtifactPaths(moved_root / validate_task_id(task_id) / validate_run_id(run_id))
+
+    def foreign_run_artifacts(self, task_id: str, run_id: str) -> ArtifactPaths:
+        """Artifacts of a run outside ``cli/`` (legacy layouts are never written)."""
+        store = self.artifact_store()
+        return ArtifactPaths(store / "runs" / validate_task_id(task_id) / validate_run_id(run_id))
+
+    def artifact_store(self, moved_root: Path | None = None) -> Path:
+        """``.runs/.artifacts`` (or ``<moved root>/.artifacts``): objects and locks."""
+        return (moved_root or self.runs_dir) / ARTIFACT_STORE_NAME
+
+    def objects_dir(self, moved_root: Path | None = None) -> Path:
+        """The content-addressed object store: ``objects/<sha[:2]>/<sha>-<mode>``."""
+        return self.artifact_store(moved_root) / "objects"
+
+    def search_index(self) -> Path:
+        """``.runs/.artifacts/search.sqlite``: the full-text index (SQLite FTS5)."""
+        return self.artifact_store() / "search.sqlite"
+
+    def prune_lock(self) -> Path:
+        """Held while artifacts are pruned or packed."""
+        return self.artifact_store() / "prune.lock"
 
     def legacy_dir(self) -> Path:
         """``.runs/local-mcp``: legacy, read-only."""

@@ -156,3 +156,13 @@ class ManifestWriter:
         if extra:
             events = sorted((*self._manifest.resume_events, *extra), key=lambda e: e.timestamp)
             self._manifest = self._manifest.replace(resume_events=tuple(events))
+
+
+def record_extra_fields(path: Path, fields: dict[str, Any]) -> None:
+    """Set fields of a manifest no runner owns now (under the write lock), e.g. by collect."""
+    try:
+        with write_lock(path):
+            manifest = read_manifest(path)
+            write_manifest(path, manifest.replace(extra={**manifest.extra, **fields}))
+    except Timeout as exc:
+        raise LockTimeout(f"{path}: another process holds its write lock") from exc

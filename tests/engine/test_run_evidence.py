@@ -114,6 +114,17 @@ def test_run_id_and_directory_layout(failed: Failed) -> None:
         "commands/02-check.ndjson",
         "errors",
         "errors/02-check.json",
+        # Kept artifacts (LAYERS.md section 2): two stage instances and the collected run.
+        "artifacts",
+        "artifacts/metadata.json",
+        "artifacts/summary.md",
+        "artifacts/index.json",
+        "artifacts/instances",
+        *(
+            f"artifacts/instances/{stem}{name}"
+            for stem in ("01-build-it", "02-check")
+            for name in ("", "/workspace", "/output.log", "/metadata.json", "/index.json")
+        ),
     }
     assert tree(run.task_dir) - {"metrics.json.lock"} == {
         "cli",

@@ -1,0 +1,96 @@
+"""One stage's artifacts while it runs: its workspace, its ``output.log``, then keeping.
+
+``StageArtifacts.open`` makes the instance: an empty workspace (mode 0700) handed to
+the stage as ``CODEX_ORCHESTRATOR_WORKSPACE``, and ``output.log`` opened for append.
+``write`` appends output bytes as they arrive (streamed to disk, so memory stays
+bounded whatever the stage prints). ``finish`` keeps the workspace and the stage's
+globs whatever its outcome and writes the instance's ``metadata.json``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from codex_orchestrator.artifacts.collect import remove_tree
+from codex_orchestrator.artifacts.instances import instance_metadata, write_instance
+from codex_orchestrator.artifacts.keep import keep_stage
+from codex_orchestrator.artifacts.objects import ObjectStore
+from codex_orchestrator.artifacts.records import KeepResult, Problem
+from codex_orchestrator.model import CommandRecord
+from codex_orchestrator.store.layout import InstancePaths
+
+WORKSPACE_ENV = "CODEX_ORCHESTRATOR_WORKSPACE"
+WORKSPACE_MODE = 0o700
+
+
+class StageArtifacts:
+    """The instance of one running stage."""
+
+    def __init__(self, instance: InstancePaths, store: ObjectStore, log_fd: int) -> None:
+        self.instance = instance
+        self.store = store
+        self._log_fd: int | None = log_fd
+        self.write_error: str | None = None
+
+    @classmethod
+    def open(cls, instance: InstancePaths, store: ObjectStore) -> StageArtifacts:
+        """A fresh instance (an earlier attempt's, on resume, is replaced)."""
+        if instance.dir.exists():
+            remove_tree(instance.dir)
+        instance.workspace.mkdir(parents=True)
+        os.chmod(instance.workspace, WORKSPACE_MODE)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND | os.O_CLOEXEC
+        return cls(instance, store, os.open(instance.output_log, flags, 0o644))
+
+    @property
+    def workspace(self) -> Path:
+        """The directory the stage may write."""
+        return self.instance.workspace
+
+    def write(self, data: bytes) -> None:
+        """Append output bytes in arrival order (a full disk is reported, not raised)."""
+        if self._log_fd is None or not data:
+            return
+        view = memoryview(data)
+        try:
+            while view:
+                view = view[os.write(self._log_fd, view) :]
+        except OSError as exc:
+            self.write_error = f"output.log: {exc.strerror or exc}"
+            self._close()
+
+    def _close(self) -> None:
+        if self._log_fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._log_fd)
+            self._log_fd = None
+
+    def finish(
+        self,
+        record: CommandRecord,
+        run_id: str,
+        cwd: Path,
+        globs: Sequence[str] = (),
+        produced: Sequence[str] = (),
+    ) -> dict[str, Any]:
+        """Keep the stage's files and write its ``metadata.json``; the metadata."""
+        self._close()
+        try:
+            kept = keep_stage(
+                self.store, self.instance.instance_id, self.workspace, cwd, globs, produced
+            )
+        except OSError as exc:
+            problem = Problem(path=".", kind="unreadable", message=f"{exc.strerror or exc}")
+            kept = KeepResult(errors=(problem,))
+        if self.write_error is not None:
+            problem = Problem(path="output.log", kind="unwritable", message=self.write_error)
+            kept = KeepResult(
+                files=kept.files, errors=(*kept.errors, problem), warnings=kept.warnings
+            )
+        metadata = instance_metadata(self.instance, record, kept, None, run_id)
+        write_instance(self.instance, metadata, kept)
+        return metadata

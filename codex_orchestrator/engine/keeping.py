@@ -1,0 +1,97 @@
+"""The engine's hooks into kept artifacts: open a stage's instance, keep it, collect the run."""
+
+from __future__ import annotations
+
+import contextlib
+
+from codex_orchestrator.artifacts.objects import ObjectStore
+from codex_orchestrator.artifacts.stagekeep import StageArtifacts
+from codex_orchestrator.engine.context import RunContext
+from codex_orchestrator.errors import OrchestratorError, StoreError
+from codex_orchestrator.model import CommandRecord, RunManifest
+from codex_orchestrator.store.catalog import SOURCE_CLI, RunRef
+from codex_orchestrator.store.layout import ArtifactPaths, command_file_stem
+
+ARTIFACTS_PATH_KEY = "artifacts_path"
+
+
+def run_artifact_paths(ctx: RunContext) -> ArtifactPaths:
+    """Where this run keeps artifacts: as its manifest records, else as configured."""
+    from codex_orchestrator.artifacts.runs import artifact_paths
+
+    layout = ctx.settings.layout
+    ref = RunRef(
+        task_id=ctx.paths.task_id,
+        run_id=ctx.paths.run_id,
+        manifest_path=ctx.paths.manifest,
+        source=SOURCE_CLI,
+    )
+    raw = dict(ctx.manifest.extra)
+    return artifact_paths(layout, ref, raw, ctx.settings.config.artifacts.dir)
+
+
+def _store(ctx: RunContext, paths: ArtifactPaths) -> ObjectStore:
+    from codex_orchestrator.artifacts.runs import moved_root_of
+
+    layout = ctx.settings.layout
+    return ObjectStore(layout.objects_dir(moved_root_of(layout, paths)))
+
+
+def open_stage(ctx: RunContext, record: CommandRecord) -> StageArtifacts:
+    """The instance of a stage about to run: empty workspace, open ``output.log``."""
+    paths = run_artifact_paths(ctx)
+    manifest = ctx.manifest
+    recorded = ctx.settings.layout.relative(paths.root)
+    if manifest.extra.get(ARTIFACTS_PATH_KEY) != recorded:
+        ctx.update(manifest.replace(extra={**manifest.extra, ARTIFACTS_PATH_KEY: recorded}))
+    try:
+        return StageArtifacts.open(
+            paths.instance(command_file_stem(record.index, record.id)), _store(ctx, paths)
+        )
+    except OSError as exc:
+        raise StoreError(
+            f"cannot create the stage's workspace under {paths.root}: {exc.strerror or exc}"
+        ) from exc
+
+
+def collect_run_end(ctx: RunContext, manifest: RunManifest) -> tuple[RunManifest, list[str]]:
+    """Collect the finished run; the manifest with its artifact paths, and any warnings."""
+    from codex_orchestrator.artifacts.collect import collect
+    from codex_orchestrator.artifacts.runs import RunArtifacts
+
+    paths = run_artifact_paths(ctx)
+    ref = RunRef(
+        task_id=ctx.paths.task_id,
+        run_id=ctx.paths.run_id,
+        manifest_path=ctx.paths.manifest,
+        source=SOURCE_CLI,
+    )
+    run = RunArtifacts(
+        layout=ctx.settings.layout,
+        ref=ref,
+        raw=manifest.to_dict(),
+        manifest=manifest,
+        paths=paths,
+    )
+    try:
+        result = collect(run)
+    except (OSError, OrchestratorError) as exc:
+        return manifest, [f"collecting artifacts failed: {exc}"]
+    layout = ctx.settings.layout
+    updated = manifest.replace(
+        extra={**manifest.extra, ARTIFACTS_PATH_KEY: layout.relative(paths.root)},
+        run_summary_path=layout.relative(paths.summary),
+    )
+    return updated, list(result.warnings)
+
+
+def apply_retention_after(ctx: RunContext) -> list[str]:
+    """The config's retention, after a top-level run (never this run's artifacts)."""
+    retention = ctx.settings.config.artifacts.retention
+    if ctx.parent is not None or (not retention.prunes and retention.compress_after_days is None):
+        return []
+    from codex_orchestrator.artifacts.retention import apply_retention
+
+    with contextlib.suppress(Exception):
+        return apply_retention(ctx.settings.layout, retention, ctx.paths.run_id)
+    return ["artifacts retention failed"]

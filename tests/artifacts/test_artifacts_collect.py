@@ -1,0 +1,153 @@
+"""``artifacts collect`` for any run; ``list``, ``show``, ``ls`` and ``get`` on the result."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from helpers import (
+    RunFiles,
+    command,
+    one_error_line,
+    pipeline,
+    run_cli_subprocess,
+    sample_manifest,
+    start_json,
+    write_config,
+)
+
+from .kept import artifacts_dir, cli_json, collect, get_bytes, index_files, instance_dir, read
+
+OLD_OUTPUT = b"first line\n\xff\xfe not utf-8\nlast\n"
+
+
+def test_collect_rebuilds_a_run_from_before_artifacts(tmp_path: Path) -> None:
+    (tmp_path / "out.bin").write_bytes(OLD_OUTPUT)
+    write_config(tmp_path, pipeline("p", command("show", "cat out.bin"), command("bad", "exit 5")))
+    _, _, run = start_json(tmp_path)
+    # Make it look like a run kept before this feature: no artifacts, no paths recorded.
+    shutil.rmtree(artifacts_dir(run))
+    manifest = run.manifest()
+    del manifest["artifacts_path"]
+    manifest["run_summary_path"] = None
+    run.manifest_path.write_text(json.dumps(manifest))
+    document = collect(tmp_path, run.run_id)
+    assert document["status"] == "success"
+    assert document["team_session_id"] == run.run_id
+    assert document["artifacts_path"] == f".runs/0101/cli/{run.run_id}/artifacts"
+    assert document["instances_count"] == 2
+    assert set(document) == {
+        "status",
+        "team_session_id",
+        "artifacts_path",
+        "instances_count",
+        "metadata",
+    }
+    metadata = document["metadata"]
+    assert metadata == read(artifacts_dir(run) / "metadata.json")
+    assert [i["instance_id"] for i in metadata["instances"]] == ["01-show", "02-bad"]
+    assert metadata["status"] == "failed"
+    assert (instance_dir(run, "01-show") / "output.log").read_bytes() == OLD_OUTPUT
+    assert read(instance_dir(run, "02-bad") / "metadata.json")["exit_code"] == 5
+    updated = run.manifest()
+    assert updated["artifacts_path"] == document["artifacts_path"]
+    assert updated["run_summary_path"].endswith("/artifacts/summary.md")
+    assert "# Run " in (artifacts_dir(run) / "summary.md").read_text()
+
+
+def test_collect_keeps_what_a_lost_run_left(tmp_path: Path) -> None:
+    stage = command(
+        "hang", 'echo before; echo kept > "$CODEX_ORCHESTRATOR_WORKSPACE/lost.txt"; sleep 60'
+    )
+    write_config(tmp_path, pipeline("p", stage))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "codex_orchestrator", "start", "--format", "json"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    found: list[Path] = []
+    while time.monotonic() < deadline and not found:
+        pattern = "0101/cli/*/artifacts/instances/01-hang/workspace/lost.txt"
+        found = list((tmp_path / ".runs").glob(pattern))
+        time.sleep(0.1)
+    assert found, "the stage never wrote its file"
+    time.sleep(0.3)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    run = RunFiles(tmp_path, "0101", found[0].parents[4].name)
+    assert run.manifest()["status"] == "in_progress"
+    document = collect(tmp_path, run.run_id)
+    assert document["status"] == "success"
+    assert index_files(run)[("01-hang", "lost.txt")]["size"] == 5
+    assert (instance_dir(run, "01-hang") / "output.log").read_bytes() == b"before\n"
+    fetched = get_bytes(tmp_path, run.run_id, "01-hang/lost.txt")
+    assert fetched.stdout == b"kept\n"
+
+
+def test_collect_of_a_run_without_stages_is_an_error(tmp_path: Path) -> None:
+    manifest = sample_manifest(commands=())
+    run_dir = tmp_path / ".runs" / "0101" / "cli" / manifest.run_id
+    run_dir.mkdir(parents=True)
+    (run_dir / "manifest.json").write_text(json.dumps(manifest.to_dict()))
+    document = collect(tmp_path, manifest.run_id, code=2)
+    assert document["status"] == "error"
+    assert document["instances_count"] == 0
+    assert "no stage instances" in document["error"]
+    unknown = "2020-01-01T00-00-00-000Z-deadbeef"
+    result = run_cli_subprocess(tmp_path, "artifacts", "collect", "--run", unknown)
+    assert result.returncode == 2
+    assert "not found" in one_error_line(result)
+
+
+def test_list_show_ls_and_get(tmp_path: Path) -> None:
+    write_config(
+        tmp_path,
+        pipeline(
+            "p",
+            command("make", 'printf "a\\0b" > "$CODEX_ORCHESTRATOR_WORKSPACE/bin.dat"; echo made'),
+        ),
+    )
+    _, _, run = start_json(tmp_path)
+    rows = cli_json(tmp_path, "artifacts", "list")
+    assert [(r["run_id"], r["instances"], r["files"], r["bytes"]) for r in rows] == [
+        (run.run_id, 1, 1, 3)
+    ]
+    shown = cli_json(tmp_path, "artifacts", "show", "--run", run.run_id)
+    assert shown["run_id"] == run.run_id
+    assert shown["totals"]["files"] == 1
+    listed = cli_json(tmp_path, "artifacts", "ls", "--run", run.run_id, "--instance", "01-make")
+    assert listed == [
+        {
+            "instance": "01-make",
+            "path": "bin.dat",
+            "size": 3,
+            "sha256": hashlib.sha256(b"a\0b").hexdigest(),
+            "permissions": "0644",
+            "type": "file",
+            "mode": "archived",
+        }
+    ]
+    out = tmp_path / "copy.dat"
+    result = run_cli_subprocess(
+        tmp_path, "artifacts", "get", "--run", run.run_id, "01-make/bin.dat", "--out", str(out)
+    )
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes() == b"a\0b"
+    for bad in ("01-make/../../manifest.json", "/etc/passwd", "01-make", "../x/y", "01-make/nope"):
+        refused = get_bytes(tmp_path, run.run_id, bad)
+        assert refused.returncode == 2, bad
+        assert refused.stdout == b""
+        assert refused.stderr.decode().startswith("codex-orchestrator: error: ")
+    text = run_cli_subprocess(tmp_path, "artifacts", "ls", "--run", run.run_id)
+    assert "bin.dat" in text.stdout
+    assert "archived" in text.stdout
