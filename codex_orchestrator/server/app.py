@@ -31,6 +31,16 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody, "description": "No such run (or file)."},
     422: {"model": ErrorBody, "description": "The run's manifest is unreadable."},
 }
+# One server-sent event: a runner.ndjson event as JSON text, or the closing ``end``.
+SSE_EVENT: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "event": {"type": "string", "enum": ["message", "end"]},
+        "data": {"type": "string", "contentMediaType": "application/json"},
+        "id": {"type": "string", "pattern": "^[0-9]+$"},
+    },
+    "required": ["data"],
+}
 LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "::1", "[::1]"]
 
 
@@ -142,7 +152,7 @@ def _add_run_routes(app: FastAPI, service: RunsService) -> None:
                 "description": "Server-sent events: one `runner.ndjson` event per `data:` "
                 "line (its `id` is a byte offset for `Last-Event-ID`), then one "
                 "`event: end` with `{status, lost}`.",
-                "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                "content": {"text/event-stream": {"schema": SSE_EVENT}},
             },
         },
         tags=["runs"],

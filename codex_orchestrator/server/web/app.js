@@ -173,7 +173,7 @@ function render(state) {
     ["runner", run.activity.runner_alive ? `pid ${run.activity.runner_pid}, alive` : "not running"],
   ];
   if (run.parent_run_id) facts.push(["parent", run.parent_run_id]);
-  app.replaceChildren(
+  const parts = [
     el("p", {}, el("a", { href: "#/" }, "← all runs")),
     el("h1", {}, "Run ", el("span", { class: "mono" }, run.run_id), " ",
       badge(run.status, { id: "run-status" }),
@@ -192,7 +192,8 @@ function render(state) {
     el("h2", {}, "Output ", el("span", { class: "muted", id: "output-stage" }, outputLabel(state))),
     el("pre", { class: "output", id: "output" }, state.outputNodes || ""),
     el("div", { id: "artifacts" }),
-  );
+  ];
+  app.replaceChildren(...parts.filter((part) => part !== null));
   if (window.renderArtifacts) window.renderArtifacts(state);
 }
 
