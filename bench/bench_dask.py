@@ -196,8 +196,10 @@ def main() -> None:
             f"| `{pipeline}` | wall | {cell(walls[pipeline, 'local'])} "
             f"| {cell(walls[pipeline, 'dask'])} |"
         )
+    overhead = cell(per_stage, 1000, "ms")
+    print(f"| `stages-200` | per-stage overhead of the cluster | — | {overhead} |")
     print(
-        f"| `stages-200` | per-stage overhead of the cluster | — | {cell(per_stage, 1000, 'ms')} |"
+        f"| baseline | a bare Dask task (submit a no-op, get its result) | — | {cell(bare, 1000, 'ms')} |"
     )
     lags.sort()
     p95 = lags[int(len(lags) * 0.95) - 1]
