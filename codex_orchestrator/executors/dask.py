@@ -143,7 +143,7 @@ class DaskExecutor:
         )
         reader = QueueReader(queue, QUEUE_ITEMS)
         worker: str | None = None
-        ended = lost = False
+        ended = lost = dropped = False
         try:
             while not ended:
                 if cancel.is_set():
@@ -155,6 +155,12 @@ class DaskExecutor:
                         worker = str(message[1])
                     elif message[0] == END:
                         ended = True
+                if not ended and worker is None and cancel.is_set():
+                    # Still queued on the cluster: it never starts (if it just did, the
+                    # run's cancel event ends it on its worker).
+                    future.cancel()
+                    dropped = True
+                    break
                 if not ended and future.done() and future.status != "finished":
                     break  # the task failed (its worker was killed) before its end marker
                 if not ended and worker is not None and not self._alive(worker):
@@ -166,6 +172,8 @@ class DaskExecutor:
             reader.stop(ended)
             with self._lock:
                 self._claims.append(claim)
+        if dropped:
+            return _ended(started, cancelled=True)
         return self._outcome(future, worker, lost, started, key)
 
     def _outcome(
@@ -234,22 +242,20 @@ class DaskExecutor:
             self.client.run(end_stage_processes, key)
 
 
-def _failed(started: float, spawn_error: str) -> CommandOutcome:
+def _ended(started: float, **how: Any) -> CommandOutcome:
+    """An outcome for a command the worker did not report on (it never ran, or was lost)."""
     return CommandOutcome(
         exit_code=None,
         signal=None,
         duration_ms=int((time.monotonic() - started) * 1000),
         resources=Resources(),
-        spawn_error=spawn_error,
+        **how,
     )
+
+
+def _failed(started: float, spawn_error: str) -> CommandOutcome:
+    return _ended(started, spawn_error=spawn_error)
 
 
 def _lost(started: float, worker: str | None) -> CommandOutcome:
-    return CommandOutcome(
-        exit_code=None,
-        signal=None,
-        duration_ms=int((time.monotonic() - started) * 1000),
-        resources=Resources(),
-        worker=worker,
-        worker_lost=True,
-    )
+    return _ended(started, worker=worker, worker_lost=True)

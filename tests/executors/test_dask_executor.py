@@ -202,6 +202,45 @@ def test_parallel_stages_spread_over_the_workers(tmp_path: Path, cluster: Any) -
     assert len({results[me].worker for me in "abc"}) == 2
 
 
+def test_cancel_reaches_running_and_queued_stages(tmp_path: Path, cluster: Any) -> None:
+    """Five stages on four worker threads: cancel ends the four and drops the queued one."""
+    from codex_orchestrator.engine.executor import CommandRequest
+    from codex_orchestrator.engine.signals import CancelWatch
+    from codex_orchestrator.executors.dask import DaskExecutor
+    from codex_orchestrator.executors.dask_cluster import DaskSettings
+
+    env = {**os.environ, "CODEX_ORCHESTRATOR_RUN_DIR": str(tmp_path)}
+    executor = DaskExecutor.open(DaskSettings(scheduler=cluster.scheduler_address))
+    results: dict[int, Any] = {}
+    try:
+        with CancelWatch() as cancel:
+
+            def stage(index: int) -> None:
+                request = CommandRequest(
+                    argv=("/bin/sh", "-c", "sleep 300"), cwd=tmp_path, env=env, index=index
+                )
+                results[index] = executor.run(request, _Collect(), cancel)
+
+            threads = [threading.Thread(target=stage, args=(i,)) for i in range(1, 6)]
+            for thread in threads:
+                thread.start()
+            deadline = time.monotonic() + PATIENCE_SECONDS
+            while len(_marked()) < 4:
+                assert time.monotonic() < deadline, "four stages never ran at once"
+                time.sleep(0.05)
+            cancel.request("SIGTERM")
+            for thread in threads:
+                thread.join(timeout=PATIENCE_SECONDS)
+    finally:
+        executor.close()
+    assert sorted(results) == [1, 2, 3, 4, 5]
+    assert all(outcome.cancelled for outcome in results.values())
+    ran = [outcome for outcome in results.values() if outcome.worker is not None]
+    assert len(ran) == 4
+    assert all(outcome.signal == "SIGTERM" for outcome in ran)
+    assert not [p for p in _marked() if p.status() != "zombie"], "processes left on workers"
+
+
 def test_output_reaches_the_events_while_the_stage_runs(tmp_path: Path, cluster: Any) -> None:
     """A line printed on a worker is in runner.ndjson before the stage goes on."""
     write_config(
