@@ -179,13 +179,14 @@ class DaskExecutor:
     def _outcome(
         self, future: Any, worker: str | None, lost: bool, started: float, key: str
     ) -> CommandOutcome:
-        from distributed import KilledWorker
+        from distributed import CancelledError, KilledWorker
 
         if lost:
             return _lost(started, worker)
         try:
             reply: WorkerReply = future.result(timeout=RESULT_TIMEOUT_SECONDS)
-        except KilledWorker:
+        except (KilledWorker, CancelledError, OSError, TimeoutError):
+            # Its worker died (Dask gave up on it), or the cluster itself went away.
             self._lost(key)
             return _lost(started, worker)
         if reply.lost:
