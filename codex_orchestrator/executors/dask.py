@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from codex_orchestrator.engine.executor import (
@@ -54,6 +55,21 @@ PREFIX = "codex-orchestrator"
 
 class ClusterUnusable(OrchestratorError):
     """The cluster's workers cannot run this run's stages (no shared filesystem)."""
+
+
+@dataclass(slots=True, kw_only=True)
+class _Submitted:
+    """One stage on the cluster, as the runner follows it."""
+
+    key: str
+    claim: str
+    future: Any
+    reader: QueueReader
+    started: float
+    worker: str | None = None
+    ended: bool = False
+    dropped: bool = False
+    lost: bool = False
 
 
 class DaskExecutor:
@@ -111,13 +127,31 @@ class DaskExecutor:
         self, request: CommandRequest, sink: OutputSink, cancel: CancelSignal
     ) -> CommandOutcome:
         """Run one command on a worker; its output reaches ``sink`` while it runs."""
+        problem = self._unmet(request.resources)
+        if problem is not None:
+            return _failed(time.monotonic(), problem)
+        stage = self._submit(request)
+        try:
+            self._follow(stage, sink, cancel)
+        except BaseException:
+            # The sink failed (disk full) or the runner is going down: the run ends, so
+            # every stage of it on the cluster is ended rather than left running.
+            self._cancel_all()
+            stage.future.cancel()
+            raise
+        finally:
+            stage.reader.stop(stage.ended)
+            with self._lock:
+                self._claims.append(stage.claim)
+        if stage.dropped:
+            return _ended(stage.started, cancelled=True)
+        return self._outcome(stage)
+
+    def _submit(self, request: CommandRequest) -> _Submitted:
         from distributed import Queue
 
         name = f"{request.index:02d}-{uuid.uuid4().hex[:16]}"
         key = f"{PREFIX}-stage-{name}"
-        problem = self._unmet(request.resources)
-        if problem is not None:
-            return _failed(time.monotonic(), problem)
         queue = Queue(f"{PREFIX}-out-{name}", client=self.client, maxsize=QUEUE_ITEMS)
         claim = f"{PREFIX}-claim-{name}"
         env_overlay, env_unset = overlay(request.env)
@@ -135,56 +169,52 @@ class DaskExecutor:
         )
         started = time.monotonic()
         future = self.client.submit(
-            run_on_worker,
-            job,
-            key=key,
-            pure=False,
-            resources=dict(request.resources) or None,
+            run_on_worker, job, key=key, pure=False, resources=dict(request.resources) or None
         )
-        reader = QueueReader(queue, QUEUE_ITEMS)
-        worker: str | None = None
-        ended = lost = dropped = False
-        try:
-            while not ended:
-                if cancel.is_set():
-                    self._cancel_all()
-                for message in reader.take(TICK_SECONDS):
-                    if message[0] == OUTPUT:
-                        sink.write(str(message[1]), bytes(message[2]))
-                    elif message[0] == START:
-                        worker = str(message[1])
-                    elif message[0] == END:
-                        ended = True
-                if not ended and worker is None and cancel.is_set():
-                    # Still queued on the cluster: it never starts (if it just did, the
-                    # run's cancel event ends it on its worker).
-                    future.cancel()
-                    dropped = True
-                    break
-                if not ended and future.done() and future.status != "finished":
-                    break  # the task failed (its worker was killed) before its end marker
-                if not ended and worker is not None and not self._alive(worker):
-                    lost = True
-                    future.cancel()
-                    self._lost(key)
-                    break
-        finally:
-            reader.stop(ended)
-            with self._lock:
-                self._claims.append(claim)
-        if dropped:
-            return _ended(started, cancelled=True)
-        return self._outcome(future, worker, lost, started, key)
+        return _Submitted(
+            key=key,
+            claim=claim,
+            future=future,
+            reader=QueueReader(queue, QUEUE_ITEMS),
+            started=started,
+        )
 
-    def _outcome(
-        self, future: Any, worker: str | None, lost: bool, started: float, key: str
-    ) -> CommandOutcome:
+    def _follow(self, stage: _Submitted, sink: OutputSink, cancel: CancelSignal) -> None:
+        """Hand the stage's output to ``sink`` until it ends, is dropped, or is lost."""
+        while not stage.ended:
+            if cancel.is_set():
+                self._cancel_all()
+            for message in stage.reader.take(TICK_SECONDS):
+                if message[0] == OUTPUT:
+                    sink.write(str(message[1]), bytes(message[2]))
+                elif message[0] == START:
+                    stage.worker = str(message[1])
+                elif message[0] == END:
+                    stage.ended = True
+            if stage.ended:
+                return
+            if stage.worker is None and cancel.is_set():
+                # Still queued on the cluster: it never starts (if it just did, the
+                # run's cancel event ends it on its worker).
+                stage.future.cancel()
+                stage.dropped = True
+                return
+            if stage.future.done() and stage.future.status != "finished":
+                return  # the task failed (its worker was killed) before its end marker
+            if stage.worker is not None and not self._alive(stage.worker):
+                stage.lost = True
+                stage.future.cancel()
+                self._lost(stage.key)
+                return
+
+    def _outcome(self, stage: _Submitted) -> CommandOutcome:
         from distributed import CancelledError, KilledWorker
 
-        if lost:
+        started, worker, key = stage.started, stage.worker, stage.key
+        if stage.lost:
             return _lost(started, worker)
         try:
-            reply: WorkerReply = future.result(timeout=RESULT_TIMEOUT_SECONDS)
+            reply: WorkerReply = stage.future.result(timeout=RESULT_TIMEOUT_SECONDS)
         except (KilledWorker, CancelledError, OSError, TimeoutError):
             # Its worker died (Dask gave up on it), or the cluster itself went away.
             self._lost(key)

@@ -241,6 +241,34 @@ def test_cancel_reaches_running_and_queued_stages(tmp_path: Path, cluster: Any) 
     assert not [p for p in _marked() if p.status() != "zombie"], "processes left on workers"
 
 
+def test_a_sink_that_fails_ends_the_stage_on_its_worker(tmp_path: Path, cluster: Any) -> None:
+    """The runner cannot write evidence (disk full): the error propagates, nothing runs on."""
+    from codex_orchestrator.engine.executor import CommandRequest
+    from codex_orchestrator.engine.signals import CancelWatch
+    from codex_orchestrator.errors import StoreError
+    from codex_orchestrator.executors.dask import DaskExecutor
+    from codex_orchestrator.executors.dask_cluster import DaskSettings
+
+    class Full:
+        def write(self, stream: str, data: bytes) -> None:
+            raise StoreError("cannot write run events: No space left on device")
+
+    env = {**os.environ, "CODEX_ORCHESTRATOR_RUN_DIR": str(tmp_path)}
+    request = CommandRequest(
+        argv=("/bin/sh", "-c", "echo ready; sleep 300"), cwd=tmp_path, env=env, index=1
+    )
+    executor = DaskExecutor.open(DaskSettings(scheduler=cluster.scheduler_address))
+    try:
+        with CancelWatch() as cancel, pytest.raises(StoreError):
+            executor.run(request, Full(), cancel)
+        deadline = time.monotonic() + PATIENCE_SECONDS
+        while [p for p in _marked() if p.status() != "zombie"]:
+            assert time.monotonic() < deadline, "the stage ran on after its runner gave up"
+            time.sleep(0.05)
+    finally:
+        executor.close()
+
+
 def test_output_reaches_the_events_while_the_stage_runs(tmp_path: Path, cluster: Any) -> None:
     """A line printed on a worker is in runner.ndjson before the stage goes on."""
     write_config(
