@@ -19,7 +19,7 @@ import orjson
 from codex_orchestrator.config_artifacts import read_artifact_globs, read_artifact_settings
 from codex_orchestrator.config_executor import read_executor, read_resources
 from codex_orchestrator.config_fields import FieldReader, json_type, key_path
-from codex_orchestrator.config_store import read_secrets, read_store
+from codex_orchestrator.config_store import read_pipeline_store, read_secrets, read_store
 from codex_orchestrator.diagnostics import DIAGNOSTICS_ID, diagnostics_pipeline
 from codex_orchestrator.errors import ConfigError
 from codex_orchestrator.model import CommandStage, Config, Pipeline, Stage, SubpipelineStage
@@ -39,7 +39,7 @@ _TOP_KEYS = frozenset(
         "executor",
     }
 )
-_PIPELINE_KEYS = frozenset({"id", "title", "description", "guardrailsRequired", "stages"})
+_PIPELINE_KEYS = frozenset({"id", "title", "description", "guardrailsRequired", "stages", "store"})
 _STAGE_KEYS: Mapping[str, frozenset[str]] = {
     "command": frozenset(
         {
@@ -205,7 +205,7 @@ class _Loader(FieldReader):
             warnings=tuple(self.warnings),
             store=store,
             secrets=secrets,
-            artifacts=read_artifact_settings(self, document),
+            artifacts=read_artifact_settings(self, document, self.root),
             executor=executor,
         )
 
@@ -233,6 +233,7 @@ class _Loader(FieldReader):
             description=description,
             guardrails_required=guardrails_required,
             stages=tuple(entry.stage for entry in entries),
+            store=read_pipeline_store(self, obj, where),
         )
         return pipeline, entries
 

@@ -1,18 +1,22 @@
-"""Reading the config's ``artifacts`` object: ``{dir, retention}``."""
+"""Reading the config's ``artifacts`` object: ``{dir, retention, seal}``."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from codex_orchestrator.config_fields import FieldReader, json_type, key_path
+from codex_orchestrator.config_seal import read_seal_settings
 from codex_orchestrator.errors import InvalidInput
 from codex_orchestrator.model.artifacts import ArtifactSettings, Retention
 
-_KEYS = frozenset({"dir", "retention"})
+_KEYS = frozenset({"dir", "retention", "seal"})
 _RETENTION_KEYS = frozenset({"days", "keepLast", "maxSize", "compressAfterDays"})
 
 
-def read_artifact_settings(reader: FieldReader, document: dict[str, Any]) -> ArtifactSettings:
+def read_artifact_settings(
+    reader: FieldReader, document: dict[str, Any], root: Path
+) -> ArtifactSettings:
     """``artifacts`` of the config document (defaults when absent)."""
     raw = document.get("artifacts")
     if raw is None:
@@ -20,9 +24,10 @@ def read_artifact_settings(reader: FieldReader, document: dict[str, Any]) -> Art
     obj = reader.object(raw, "artifacts")
     reader.warn_unknown(obj, "artifacts", _KEYS)
     directory = reader.text(obj, "artifacts", "dir", required=False)
+    seal = read_seal_settings(reader, obj, root)
     retention_raw = obj.get("retention")
     if retention_raw is None:
-        return ArtifactSettings(dir=directory)
+        return ArtifactSettings(dir=directory, seal=seal)
     where = "artifacts.retention"
     retention = reader.object(retention_raw, where)
     reader.warn_unknown(retention, where, _RETENTION_KEYS)
@@ -34,6 +39,7 @@ def read_artifact_settings(reader: FieldReader, document: dict[str, Any]) -> Art
             max_size=_size(reader, retention, where),
             compress_after_days=_number(reader, retention, where, "compressAfterDays"),
         ),
+        seal=seal,
     )
 
 

@@ -7,7 +7,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from codex_orchestrator.config_fields import FieldReader, json_type, key_path
-from codex_orchestrator.model import DEFAULT_MASK_ENV, SecretsSettings, StoreSettings
+from codex_orchestrator.model import (
+    DEFAULT_MASK_ENV,
+    PipelineStore,
+    SecretsSettings,
+    StoreSettings,
+    StoreWhen,
+)
 
 _STORE_KEYS = frozenset(
     {
@@ -123,3 +129,39 @@ def _check_store_path(reader: FieldReader, path: str) -> None:
 def _check_branch_prefix(reader: FieldReader, prefix: str) -> None:
     if not all(_REF_PART.match(part) for part in prefix.split("/")) or ".." in prefix:
         raise reader.error("store.branchPrefix", f"not a valid branch prefix: {prefix!r}")
+
+
+_PIPELINE_STORE_KEYS = frozenset({"on", "workflow", "correlationId"})
+_CORRELATION_PLACEHOLDER = re.compile(
+    r"\{(run_id|task_id|pipeline_id|env:[A-Za-z_][A-Za-z0-9_]*)\}"
+)
+
+
+def read_pipeline_store(
+    reader: FieldReader, obj: Mapping[str, Any], where: str
+) -> PipelineStore | None:
+    """A pipeline's ``store``: ``{"on": "success"|"always", "workflow", "correlationId"}``."""
+    raw = obj.get("store")
+    if raw is None:
+        return None
+    store_where = key_path(where, "store")
+    fields = reader.object(raw, store_where)
+    reader.warn_unknown(fields, store_where, _PIPELINE_STORE_KEYS)
+    when = reader.text(fields, store_where, "on", required=False) or StoreWhen.SUCCESS.value
+    if when not in {member.value for member in StoreWhen}:
+        message = f'must be "success" or "always", got {when!r}'
+        raise reader.error(key_path(store_where, "on"), message)
+    workflow = reader.text(fields, store_where, "workflow", required=False)
+    if workflow is not None and not _REF_PART.match(workflow):
+        message = "use letters, digits, '.', '_' and '-'"
+        raise reader.error(key_path(store_where, "workflow"), message)
+    correlation = reader.text(fields, store_where, "correlationId", required=False)
+    if correlation is not None:
+        rest = _CORRELATION_PLACEHOLDER.sub("x", correlation)
+        if not _REF_PART.match(rest) or ".." in rest:
+            message = (
+                "use letters, digits, '.', '_', '-' and {run_id}, {task_id}, "
+                "{pipeline_id} or {env:NAME}"
+            )
+            raise reader.error(key_path(store_where, "correlationId"), message)
+    return PipelineStore(when=StoreWhen(when), workflow=workflow, correlation_id=correlation)

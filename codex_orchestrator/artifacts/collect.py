@@ -126,7 +126,8 @@ def _collect_instance(
     if kept is None:
         kept = _keep_leftovers(run, record, instance)
     metadata = instance_metadata(instance, record, kept, parent_id, run.manifest.run_id)
-    write_instance(instance, metadata, kept)
+    if not (run.live and record.status is CommandStatus.RUNNING):
+        write_instance(instance, metadata, kept)  # a running stage's instance is its own
     tree.instances.append(metadata)
     tree.files.extend(kept.files)
     if record.kind is StageKind.SUBPIPELINE and record.sub_run_id:

@@ -27,6 +27,7 @@ def git_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """Our environment for git: no prompts, no user index, stable messages."""
     env = {k: v for k, v in os.environ.items() if k not in ("GIT_INDEX_FILE", "GIT_WORK_TREE")}
     env.update({"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"})
+    env["GIT_LITERAL_PATHSPECS"] = "1"  # store paths are names, never globs
     env.update(extra or {})
     return env
 

@@ -226,7 +226,10 @@ def build_tree(
         old = repo.out("ls-files", "-z", "--", f"{directory}/", env=env)
         removed = [path for path in old.split("\0") if path]
         lines += [f"0 {ZERO_SHA}\t{path}".encode("utf-8", "surrogateescape") for path in removed]
-    lines += [f"{blob.mode} {blob.oid}\t{blob.path}".encode() for blob in entries]
+    lines += [
+        f"{blob.mode} {blob.oid}\t{blob.path}".encode("utf-8", "surrogateescape")
+        for blob in entries
+    ]
     if lines:
         stdin = b"\0".join(lines) + b"\0"
         repo.out("update-index", "--add", "-z", "--index-info", env=env, stdin=stdin)

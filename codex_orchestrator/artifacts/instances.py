@@ -60,7 +60,8 @@ def write_instance(
 ) -> None:
     """Write ``metadata.json`` (and the instance's ``index.json`` when files were kept)."""
     instance.dir.mkdir(parents=True, exist_ok=True)
-    if kept is not None:
+    # No index.json for an instance that kept nothing: one file write less per stage.
+    if kept is not None and (kept.files or instance.file_index.exists()):
         rows = [entry.to_dict() for entry in kept.files]
         _write_if_changed(instance.file_index, orjson.dumps(rows, option=JSON_OPTIONS))
     _write_if_changed(instance.metadata, orjson.dumps(dict(metadata), option=JSON_OPTIONS))
@@ -89,9 +90,11 @@ def read_instance_metadata(instance: InstancePaths) -> dict[str, Any] | None:
 
 def read_kept(instance: InstancePaths) -> KeepResult | None:
     """What an instance kept, from its ``index.json`` and ``metadata.json``; None if unknown."""
-    rows = read_json(instance.file_index)
     metadata = read_instance_metadata(instance)
-    if not isinstance(rows, list) or metadata is None:
+    if metadata is None:
+        return None
+    rows = read_json(instance.file_index) if instance.file_index.exists() else []
+    if not isinstance(rows, list):
         return None
     files = tuple(
         KeptFile.from_dict(row, instance.instance_id) for row in rows if isinstance(row, dict)

@@ -50,8 +50,9 @@ class _Keeper:
         self.errors.append(Problem(path=path, kind=str(kind), message=message))
 
     def adopt_workspace(self) -> None:
+        prefix = len(str(self.workspace)) + 1
         for path, info in _walk(self.workspace):
-            rel = path.relative_to(self.workspace).as_posix()
+            rel = str(path)[prefix:]
             if stat.S_ISLNK(info.st_mode):
                 self.keep_link_in_place(path, rel, self.workspace)
                 continue

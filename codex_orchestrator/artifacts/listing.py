@@ -10,7 +10,7 @@ import os
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from codex_orchestrator.artifacts.instances import read_json
@@ -76,10 +76,14 @@ class ListedFile:
 
     entry: KeptFile
     mode: FileMode
+    modified: str | None = None  # a live file's modification time
 
     def to_dict(self) -> dict[str, Any]:
         """As ``--format json`` prints it."""
-        return {**self.entry.to_dict(), "mode": str(self.mode)}
+        data = {**self.entry.to_dict(), "mode": str(self.mode)}
+        if self.mode is FileMode.LIVE:
+            data["modified"] = self.modified
+        return data
 
 
 def ls(run: RunArtifacts, instance: str | None = None) -> list[ListedFile]:
@@ -89,11 +93,13 @@ def ls(run: RunArtifacts, instance: str | None = None) -> list[ListedFile]:
     index = read_json(run.paths.index)
     rows = index.get("files", []) if isinstance(index, dict) else []
     kept = [KeptFile.from_dict(row) for row in rows if isinstance(row, dict)]
-    listed = [ListedFile(entry=e, mode=FileMode.ARCHIVED) for e in kept]
+    listed = [
+        ListedFile(entry=e, mode=FileMode.SEALED if e.sealed else FileMode.ARCHIVED) for e in kept
+    ]
     known = {(e.instance, e.path) for e in kept}
     if run.live or not isinstance(index, dict):
         listed += [
-            ListedFile(entry=entry, mode=FileMode.LIVE)
+            ListedFile(entry=entry, mode=FileMode.LIVE, modified=_modified(run, entry))
             for entry in _live_entries(run)
             if (entry.instance, entry.path) not in known
         ]
@@ -104,6 +110,19 @@ def ls(run: RunArtifacts, instance: str | None = None) -> list[ListedFile]:
             if item.entry.instance == instance or item.entry.instance.startswith(instance + "/")
         ]
     return listed
+
+
+def _modified(run: RunArtifacts, entry: KeptFile) -> str | None:
+    """When a live file last changed (ISO-8601 UTC), None if it is gone already."""
+    from datetime import UTC, datetime
+
+    from codex_orchestrator.model import format_iso
+
+    try:
+        mtime = (run.paths.instance_by_id(entry.instance).workspace / entry.path).lstat().st_mtime
+    except OSError:
+        return None
+    return format_iso(datetime.fromtimestamp(mtime, UTC))
 
 
 def _live_entries(run: RunArtifacts) -> Iterator[KeptFile]:
@@ -121,11 +140,11 @@ def _live_entries(run: RunArtifacts) -> Iterator[KeptFile]:
 
 def split_artifact_path(run: RunArtifacts, name: str) -> tuple[str, str]:
     """``<instance>/<path>`` -> (instance id, path in its workspace); traversal refused."""
-    pure = PurePosixPath(name)
-    if not name or pure.is_absolute() or "\\" in name or "\0" in name:
-        raise InvalidInput(f"artifact path {name!r} must be <instance>/<path>, relative")
-    if any(part in ("..", ".") for part in name.split("/")) or "" in name.split("/"):
-        raise InvalidInput(f"artifact path {name!r} must not contain '..', '.' or empty parts")
+    from codex_orchestrator.artifacts.pathsafe import check_name
+
+    check_name(name, what="artifact path")  # empty, NUL, absolute, '..'
+    if "\\" in name or "" in name.split("/") or "." in name.split("/"):
+        raise InvalidInput(f"artifact path {name!r} must be <instance>/<path>, without empty parts")
     parts = name.split("/")
     if len(parts) < 2:
         raise InvalidInput(f"artifact path {name!r} must be <instance>/<path>")
@@ -155,14 +174,11 @@ def open_file(run: RunArtifacts, name: str) -> Iterator[bytes]:
 
         inner = f"instances/{'/instances/'.join(instance_id.split('/'))}/workspace/{path}"
         return read_member(run.paths.pack, inner)
-    workspace = instance.workspace
-    target = workspace / path
-    try:
-        resolved = target.resolve(strict=True)
-    except (OSError, RuntimeError) as exc:
-        raise InvalidInput(f"{name}: no such kept file in run {run.ref.run_id}") from exc
-    if not resolved.is_relative_to(workspace.resolve()):
-        raise InvalidInput(f"{name}: a link leading outside the workspace is refused")
+    from codex_orchestrator.artifacts.pathsafe import resolve_inside
+
+    resolved = resolve_inside(instance.workspace, path, what="artifact path")
+    if not resolved.exists():
+        raise InvalidInput(f"{name}: no such kept file in run {run.ref.run_id}")
     return _stream(resolved, name)
 
 

@@ -38,11 +38,17 @@ class ObjectStore:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+        self._root = str(directory)
+        self._buckets: set[str] = set()
 
     def object_path(self, sha256: str, permissions: int) -> Path:
         """Where the object of this content and (read-only) mode lives."""
+        return Path(self._object_name(sha256, permissions))
+
+    def _object_name(self, sha256: str, permissions: int) -> str:
+        # Plain strings: pathlib costs more than the link itself for small files.
         mode = permissions & READ_ONLY_MASK
-        return self.directory / sha256[:2] / f"{sha256}-{mode:04o}"
+        return f"{self._root}/{sha256[:2]}/{sha256}-{mode:04o}"
 
     def adopt(self, path: Path) -> Stored:
         """Turn the regular file at ``path`` into a read-only link to its object.
@@ -60,7 +66,7 @@ class ObjectStore:
             os.close(fd)
         permissions = stat.S_IMODE(info.st_mode)
         os.chmod(path, permissions & READ_ONLY_MASK)
-        linked = self._publish(path, self.object_path(digest, permissions))
+        linked = self._publish(path, self._object_name(digest, permissions))
         return Stored(digest, size, permissions, linked)
 
     def store_copy(self, source: Path, destination: Path) -> Stored:
@@ -85,14 +91,17 @@ class ObjectStore:
         os.chmod(temp, permissions & READ_ONLY_MASK)
         os.replace(temp, destination)
         digest = hasher.hexdigest()
-        linked = self._publish(destination, self.object_path(digest, permissions))
+        linked = self._publish(destination, self._object_name(digest, permissions))
         return Stored(digest, size, permissions, linked)
 
-    def _publish(self, path: Path, target: Path) -> bool:
+    def _publish(self, path: Path, target: str) -> bool:
         """Make ``path`` and the object ``target`` one inode; False when links fail."""
         for _ in range(5):
             try:
-                target.parent.mkdir(parents=True, exist_ok=True)
+                bucket = os.path.dirname(target)
+                if bucket not in self._buckets:
+                    os.makedirs(bucket, exist_ok=True)
+                    self._buckets.add(bucket)
                 os.link(path, target)
                 return True
             except FileExistsError:

@@ -46,6 +46,8 @@ class KeptFile:
     permissions: str
     kind: FileKind = FileKind.FILE
     target: str | None = None
+    # Now ``<path>.age``; size and sha256 are the plaintext's only with keepHashes.
+    sealed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """As ``index.json`` holds it."""
@@ -59,6 +61,8 @@ class KeptFile:
         }
         if self.target is not None:
             data["target"] = self.target
+        if self.sealed:
+            data["sealed"] = True
         return data
 
     @classmethod
@@ -74,6 +78,7 @@ class KeptFile:
             permissions=str(data.get("permissions", "0644")),
             kind=FileKind(data.get("type", "file")),
             target=target if isinstance(target, str) else None,
+            sealed=data.get("sealed") is True,
         )
 
 

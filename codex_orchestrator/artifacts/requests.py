@@ -58,7 +58,9 @@ def collect_run(request: RunRequest, warn: Callable[[str], None]) -> CollectResu
     layout = RunsLayout.for_root(request.root)
     run = open_run(layout, request.run_id, request.task, settings.dir)
     result = collect(run)
-    if run.ref.source == SOURCE_CLI and not run.live and result.instances_count:
+    ours = str(run.raw.get("runner_version") or "").startswith("codex-orchestrator")
+    # Manifests other tools wrote (legacy layouts, even migrated) are never rewritten.
+    if ours and run.ref.source == SOURCE_CLI and not run.live and result.instances_count:
         record_extra_fields(
             run.ref.manifest_path,
             {ARTIFACTS_PATH_KEY: result.artifacts_path},

@@ -268,8 +268,8 @@ def make_private(root: Path) -> None:
         os.chmod(root, 0o700)
 
 
-def unseal(sealed: Path, identities: Sequence[Any], out: BinaryIO) -> int:
-    """Decrypt ``sealed`` into ``out``, streaming; returns the plaintext size."""
+def unseal(sealed: Any, identities: Sequence[Any], out: BinaryIO, *, name: str = "") -> int:
+    """Decrypt ``sealed`` (a path or a binary reader) into ``out``, streaming; its size."""
     import pyrage
 
     sink = _Digest()
@@ -282,9 +282,14 @@ def unseal(sealed: Path, identities: Sequence[Any], out: BinaryIO) -> int:
         def flush(self) -> None:
             out.flush()
 
+    shown = name or getattr(sealed, "name", "the file")
     try:
-        with sealed.open("rb") as stream:
-            pyrage.decrypt_io(stream, _Tee(), list(identities))
+        if isinstance(sealed, Path):
+            shown = name or sealed.name
+            with sealed.open("rb") as stream:
+                pyrage.decrypt_io(stream, _Tee(), list(identities))
+        else:
+            pyrage.decrypt_io(sealed, _Tee(), list(identities))
     except pyrage.DecryptError as exc:
-        raise InvalidInput(f"cannot decrypt {sealed.name} with that identity: {exc}") from exc
+        raise InvalidInput(f"cannot decrypt {shown} with that identity: {exc}") from exc
     return sink.size

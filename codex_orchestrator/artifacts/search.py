@@ -116,10 +116,13 @@ def _documents(
         log = run.paths.instance_by_id(instance).output_log
         with contextlib.suppress(OSError), log.open("rb") as handle:
             yield instance, OUTPUT_LOG, handle
+    workspaces: dict[str, str] = {}
     for entry in files:
         if entry.kind is not FileKind.FILE:
             continue
-        kept = run.paths.instance_by_id(entry.instance).workspace / entry.path
+        if entry.instance not in workspaces:
+            workspaces[entry.instance] = str(run.paths.instance_by_id(entry.instance).workspace)
+        kept = Path(workspaces[entry.instance], entry.path)
         with contextlib.suppress(OSError), kept.open("rb") as handle:
             yield entry.instance, entry.path, handle
 

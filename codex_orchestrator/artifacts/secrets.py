@@ -32,6 +32,10 @@ _ALLOW = re.compile(r"pragma:\s*allowlist[ -]secret", re.IGNORECASE)
 _ALLOW_NEXT = re.compile(r"pragma:\s*allowlist[ -]nextline[ -]secret", re.IGNORECASE)
 _BINARY_PROBE = 8192
 MAX_SHOWN = 10
+# Larger files are scanned line by line with the patterns only, so memory stays bounded.
+WHOLE_FILE_LIMIT = 8 * 1024 * 1024
+_READ_CHUNK = 1024 * 1024
+_LINE_PIECE = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -121,11 +125,16 @@ class SecretScanner:
         found: dict[tuple[str, int, str], Finding] = {}
         texts: list[ScanTarget] = []
         for target in targets:
-            data = target.source.read_bytes()
-            binary = _is_binary(data)
-            if not binary:
-                texts.append(target)
-            for line_number, value, kind in self._regex_hits(data, binary):
+            if target.source.stat().st_size > WHOLE_FILE_LIMIT:
+                # Read line by line, memory bounded; detect-secrets would read it whole.
+                hits = self._hits(_stream_lines(target.source), self.patterns)
+            else:
+                data = target.source.read_bytes()
+                binary = _is_binary(data)
+                if not binary:
+                    texts.append(target)
+                hits = self._regex_hits(data, binary)
+            for line_number, value, kind in hits:
                 self._add(found, target.path, line_number, value, kind)
         for target, line_number, value, kind in detect_secrets_hits(texts):
             self._add(found, target.path, line_number, value, kind)
@@ -152,8 +161,13 @@ class SecretScanner:
         patterns = [p for p in self.patterns if p.hint is None or p.hint.search(text)]
         if not patterns:
             return
+        yield from self._hits(enumerate(text.split("\n"), start=1), patterns)
+
+    def _hits(
+        self, lines: Iterable[tuple[int, str]], patterns: Sequence[SecretPattern]
+    ) -> Iterator[tuple[int, str, str]]:
         allow_next = False
-        for number, line in enumerate(text.split("\n"), start=1):
+        for number, line in lines:
             allowed = allow_next or bool(_ALLOW.search(line))
             allow_next = bool(_ALLOW_NEXT.search(line))
             if allowed:
@@ -161,6 +175,23 @@ class SecretScanner:
             for pattern in patterns:
                 for value in matches(pattern, line):
                     yield number, value, pattern.kind
+
+
+def _stream_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """A large file's lines (over-long ones in pieces), decoded so that no byte is lost."""
+    from codex_orchestrator.engine.lines import LineSplitter
+
+    splitter = LineSplitter(max_line=_LINE_PIECE)
+    number = 1
+    with path.open("rb") as stream:
+        while chunk := stream.read(_READ_CHUNK):
+            for pieces, partial in splitter.feed(chunk):
+                for piece in pieces:
+                    yield number, piece.decode("utf-8", "surrogateescape")
+                    number += 0 if partial else 1
+        for pieces, _ in splitter.close():
+            for piece in pieces:
+                yield number, piece.decode("utf-8", "surrogateescape")
 
 
 def _is_binary(data: bytes) -> bool:

@@ -80,7 +80,7 @@ def store_commit(request: StoreCommitRequest) -> StoreCommitResult:
             raise InvalidInput("a correlation id is required: pass --correlation-id")
         correlation_id = uuid.uuid4().hex[:16]
     files = request.files or tuple(gather_paths(repo, request.cwd, request.paths))
-    if not files:
+    if not files and request.run_id is None:
         raise InvalidInput("nothing to commit: give at least one file")
     committed = commit_files(
         CommitRequest(

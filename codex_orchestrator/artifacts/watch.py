@@ -13,6 +13,7 @@ the run ends reports whatever the last batch had not.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ IDLE_CHECK_MS = 500
 WORKSPACE = "workspace"
 CHILDREN = "instances"
 
+_SEALING_TEMP = re.compile(r"^\..+\.age\.[0-9a-f]{12}\.sealing$")
 FileKey = tuple[str, str]  # (instance id, path inside its workspace)
 FileState = tuple[int, int]  # (size, mtime_ns)
 
@@ -149,6 +151,16 @@ class ChangeTracker:
             now.update(scan(self.instances_dir))
         return self._diff(now)
 
+    def _sealing(self, key: FileKey, state: FileState | None) -> bool:
+        """Whether a change is the run's end sealing a kept file, not the stage's doing."""
+        instance, path = key
+        name = path.rsplit("/", 1)[-1]
+        if _SEALING_TEMP.match(name):
+            return True
+        if state is None:  # x removed once x.age is in place
+            return path_of(self.instances_dir, (instance, path + ".age")).is_file()
+        return path.endswith(".age") and (instance, path[:-4]) in self.known
+
     def _diff(self, seen: dict[FileKey, FileState | None]) -> list[ChangeEvent]:
         events: list[ChangeEvent] = []
         stamp = now_iso()
@@ -156,6 +168,8 @@ class ChangeTracker:
             state, before = seen[key], self.known.get(key)
             if state == before:
                 continue
+            if self._sealing(key, state):
+                continue  # ``known`` keeps the plaintext's entry: its .age is no news either
             if state is None:
                 del self.known[key]
                 kind, size = "deleted", None

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import typer
 
-from codex_orchestrator.cli import artifacts_cmds
+from codex_orchestrator.cli import artifacts_cmds, artifacts_live
 
 artifacts_app = typer.Typer(
-    help="Kept and collected artifacts of runs.",
+    help="Kept, collected, live and sealed artifacts of runs.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
 artifacts_cmds.register(artifacts_app)
+artifacts_live.register(artifacts_app)
 
 
 def register(app: typer.Typer) -> None:

@@ -180,15 +180,35 @@ def get(
             show_default=False,
         ),
     ] = None,
+    identity: Annotated[
+        Path | None,
+        typer.Option(
+            "--identity",
+            help="age identity file (or OpenSSH key) to decrypt a sealed file "
+            "(default: $CODEX_ORCHESTRATOR_AGE_IDENTITY).",
+            show_default=False,
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
-    """Write a kept file's bytes to stdout (or --out FILE)."""
+    """Write a kept file's bytes to stdout (or --out FILE); a sealed one needs --identity."""
     from codex_orchestrator.artifacts import listing
     from codex_orchestrator.artifacts.requests import RunRequest, run_of
+    from codex_orchestrator.artifacts.sealedfiles import (
+        identity_path,
+        sealed_source,
+        write_sealed,
+    )
 
     request = RunRequest(root=repo_root(), run_id=run, task=task)
 
     def call() -> ExitCode:
-        chunks = iter(listing.open_file(run_of(request), path))
+        found = run_of(request)
+        sealed = sealed_source(found, path)
+        if sealed is not None:
+            write_sealed(sealed, path, identity_path(identity), out)
+            return ExitCode.OK
+        chunks = iter(listing.open_file(found, path))
         first = next(chunks, b"")  # errors (absent, refused) surface before any output
         if out is None:
             sys.stdout.buffer.write(first)

@@ -68,22 +68,23 @@ def run_commit(options: CommitOptions) -> ExitCode:
         raise InvalidInput("--workflow is required")
     if options.run is not None and options.files:
         raise InvalidInput("give --run ID or files, not both")
-    if options.run is not None:
-        raise InvalidInput("--run needs kept run artifacts, which this version does not have yet")
     config = load(options.root, options.config)
     settings = config.store
-    request = StoreCommitRequest(
-        cwd=options.cwd,
-        settings=settings,
-        workflow_id=options.workflow,
-        task_id=resolve_task_id(options.task),
-        paths=options.files,
-        correlation_id=options.correlation_id,
-        prompt_hash=options.prompt_hash,
-        meta=parse_meta(options.meta),
-        push=options.push,
-        require_correlation_id=bool(settings.require_correlation_id),
-    )
+    if options.run is not None:
+        request = _run_request(options, config)
+    else:
+        request = StoreCommitRequest(
+            cwd=options.cwd,
+            settings=settings,
+            workflow_id=options.workflow,
+            task_id=resolve_task_id(options.task),
+            paths=options.files,
+            correlation_id=options.correlation_id,
+            prompt_hash=options.prompt_hash,
+            meta=parse_meta(options.meta),
+            push=options.push,
+            require_correlation_id=bool(settings.require_correlation_id),
+        )
     result = store_commit(request)
     document = result.document()
     if document["push_error"]:
@@ -95,6 +96,33 @@ def run_commit(options: CommitOptions) -> ExitCode:
 
         render_commit(document, sys.stdout)
     return ExitCode.OK
+
+
+def _run_request(options: CommitOptions, config: Config) -> Any:
+    """``store commit --run ID``: the run's kept artifacts, under ``<instance>/<path>``."""
+    from codex_orchestrator.artifacts.requests import layout_of
+    from codex_orchestrator.artifacts.runs import open_run
+    from codex_orchestrator.artifacts.store_commit import StoreCommitRequest
+    from codex_orchestrator.artifacts.store_run import kept_files, test_metrics
+
+    assert options.run is not None  # noqa: S101 - the caller checked
+    assert options.workflow is not None  # noqa: S101 - the caller checked
+    run = open_run(layout_of(options.root), options.run, options.task, config.artifacts.dir)
+    required = config.store.require_correlation_id
+    return StoreCommitRequest(
+        cwd=options.root,
+        settings=config.store,
+        workflow_id=options.workflow,
+        task_id=run.ref.task_id,
+        files=kept_files(run),
+        run_id=run.ref.run_id,
+        correlation_id=options.correlation_id,
+        prompt_hash=options.prompt_hash,
+        meta=parse_meta(options.meta),
+        test_metrics=test_metrics(run.manifest),
+        push=options.push,
+        require_correlation_id=True if required is None else required,
+    )
 
 
 def run_push(root: Path, cwd: Path, config: Path | None, json_output: bool) -> ExitCode:

@@ -15,6 +15,8 @@ from codex_orchestrator.engine import guardrails
 from codex_orchestrator.engine.context import RunContext
 from codex_orchestrator.engine.keeping import apply_retention_after, collect_run_end
 from codex_orchestrator.engine.result import RunResult
+from codex_orchestrator.engine.sealing import seal_run_end
+from codex_orchestrator.engine.storing import store_at_run_end
 from codex_orchestrator.errors import OrchestratorError
 from codex_orchestrator.model import (
     CommandStatus,
@@ -96,8 +98,13 @@ def finalize(ctx: RunContext, pipeline: Pipeline) -> RunResult:
         resources=total,
     )
     manifest, warnings = collect_run_end(ctx, manifest)
+    # Committed while the kept files are plaintext; sealing removes them afterwards.
+    manifest, stored = store_at_run_end(ctx, pipeline, manifest)  # may fail the run
+    warnings += stored
+    manifest, seal_warnings = seal_run_end(ctx, manifest)
+    warnings += seal_warnings
     ctx.update(manifest, force=True)
-    ctx.events.event("run:end", status=str(status), status_detail=detail)
+    ctx.events.event("run:end", status=str(manifest.status), status_detail=manifest.status_detail)
     append_metrics(
         ctx.settings.layout.metrics_file(manifest.task_id), metrics_entry(manifest, counts.present)
     )

@@ -30,7 +30,13 @@ from codex_orchestrator.model.records import (
     RunStatus,
     StageKind,
 )
-from codex_orchestrator.model.settings import DEFAULT_MASK_ENV, SecretsSettings, StoreSettings
+from codex_orchestrator.model.settings import (
+    DEFAULT_MASK_ENV,
+    PipelineStore,
+    SecretsSettings,
+    StoreSettings,
+    StoreWhen,
+)
 from codex_orchestrator.model.times import format_iso, now_iso, parse_iso
 
 __all__ = [
@@ -49,6 +55,7 @@ __all__ = [
     "ExecutorConfig",
     "ExecutorKind",
     "Pipeline",
+    "PipelineStore",
     "Resources",
     "ResumeEvent",
     "RunManifest",
@@ -57,6 +64,7 @@ __all__ = [
     "Stage",
     "StageKind",
     "StoreSettings",
+    "StoreWhen",
     "SubpipelineStage",
     "format_iso",
     "now_iso",

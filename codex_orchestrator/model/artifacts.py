@@ -1,8 +1,10 @@
-"""Settings of kept artifacts: config ``artifacts {dir, retention}``."""
+"""Settings of kept artifacts: config ``artifacts {dir, retention, seal}``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from codex_orchestrator.model.sealing import SealSettings
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -26,3 +28,4 @@ class ArtifactSettings:
 
     dir: str | None = None
     retention: Retention = field(default_factory=Retention)
+    seal: SealSettings | None = None

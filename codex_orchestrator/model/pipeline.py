@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from codex_orchestrator.model.artifacts import ArtifactSettings
 from codex_orchestrator.model.executor import ExecutorConfig
 from codex_orchestrator.model.records import StageKind
-from codex_orchestrator.model.settings import SecretsSettings, StoreSettings
+from codex_orchestrator.model.settings import PipelineStore, SecretsSettings, StoreSettings
 
 GUARDRAIL_MARKER = "spec-guard"
 
@@ -79,6 +79,7 @@ class Pipeline:
     stages: tuple[Stage, ...]
     description: str | None = None
     guardrails_required: bool | None = None
+    store: PipelineStore | None = None
 
     @property
     def requires_guardrails(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
 DEFAULT_MASK_ENV = ("*TOKEN*", "*SECRET*", "*PASSWORD*", "*_KEY")
@@ -29,3 +30,20 @@ class SecretsSettings:
     """Config ``secrets``: which environment variables' values are masked in logs."""
 
     mask_env: tuple[str, ...] = DEFAULT_MASK_ENV
+
+
+class StoreWhen(enum.StrEnum):
+    """When a pipeline's ``store`` commits the run's kept artifacts."""
+
+    SUCCESS = "success"
+    ALWAYS = "always"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PipelineStore:
+    """A pipeline's ``store`` key: commit the run's kept artifacts when it ends."""
+
+    when: StoreWhen = StoreWhen.SUCCESS
+    workflow: str | None = None  # default: the pipeline id
+    # May hold {run_id}, {task_id}, {pipeline_id} and {env:NAME}; default: {run_id}.
+    correlation_id: str | None = None

@@ -24,7 +24,7 @@ def _size(value: object) -> str:
 def _table(*columns: str) -> Table:
     table = Table(show_edge=False, pad_edge=False)
     for column in columns:
-        table.add_column(column, no_wrap=column in ("run", "instance", "status", "mode"))
+        table.add_column(column, no_wrap=column in ("run", "instance", "status", "mode", "size"))
     return table
 
 
@@ -56,19 +56,27 @@ def render_instances(instances: Sequence[Mapping[str, Any]], console: Console) -
 
 
 def render_list(rows: Sequence[Mapping[str, Any]], console: Console | None = None) -> None:
-    """Runs with artifacts."""
+    """Runs with artifacts (the task column only when several tasks are listed)."""
     console = console or Console()
     if not rows:
         console.print("no collected artifacts")
         return
-    table = _table("run", "task", "status", "instances", "files", "size", "state")
+    show_task = len({row["task_id"] for row in rows}) > 1
+    table = _table("run", *(["task"] if show_task else []), "status", "files", "size", "state")
     for row in rows:
-        state = "pruned" if row.get("pruned_at") else "packed" if row.get("packed") else "kept"
+        state = (
+            "pruned"
+            if row.get("pruned_at")
+            else "packed"
+            if row.get("packed")
+            else "partial"
+            if row.get("partial")
+            else "kept"
+        )
         table.add_row(
             str(row["run_id"]),
-            escape(str(row["task_id"])),
-            str(row["status"]) + (" (partial)" if row.get("partial") else ""),
-            str(row.get("instances", 0)),
+            *([escape(str(row["task_id"]))] if show_task else []),
+            str(row["status"]),
             str(row.get("files", 0)),
             _size(row.get("bytes")),
             state,
@@ -104,16 +112,21 @@ def render_ls(rows: Sequence[Mapping[str, Any]], console: Console | None = None)
     if not rows:
         console.print("no kept files")
         return
-    table = _table("instance", "path", "size", "mode", "perm")
+    live = any(row.get("mode") == "live" for row in rows)
+    columns = ["instance", "path", "size", "mode", "perm"] + (["modified"] if live else [])
+    table = _table(*columns)
     for row in rows:
         path = str(row["path"]) + (f" -> {row['target']}" if row.get("target") else "")
-        table.add_row(
+        cells = [
             escape(str(row["instance"])),
             escape(path),
             _size(row.get("size")),
             str(row.get("mode")),
             str(row.get("permissions")),
-        )
+        ]
+        if live:
+            cells.append(str(row.get("modified") or ""))
+        table.add_row(*cells)
     console.print(table)
 
 

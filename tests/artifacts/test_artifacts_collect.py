@@ -148,6 +148,12 @@ def test_list_show_ls_and_get(tmp_path: Path) -> None:
         assert refused.returncode == 2, bad
         assert refused.stdout == b""
         assert refused.stderr.decode().startswith("codex-orchestrator: error: ")
+    listing = run_cli_subprocess(tmp_path, "artifacts", "list", env={"COLUMNS": "80"})
+    assert run.run_id in listing.stdout
+    assert "kept" in listing.stdout
+    shown_text = run_cli_subprocess(tmp_path, "artifacts", "show", "--run", run.run_id)
+    assert "01-make" in shown_text.stdout
+    assert "1 instances, 1 files" in shown_text.stdout
     text = run_cli_subprocess(tmp_path, "artifacts", "ls", "--run", run.run_id)
     assert "bin.dat" in text.stdout
     assert "archived" in text.stdout

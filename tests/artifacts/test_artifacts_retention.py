@@ -212,3 +212,29 @@ def test_search_finds_kept_text_and_logs_by_task_and_run(tmp_path: Path) -> None
     text = run_cli_subprocess(tmp_path, "artifacts", "search", "nothing-like-this")
     assert text.returncode == 0
     assert "no matches" in text.stdout
+
+
+def test_max_size_prunes_the_oldest_until_the_rest_fit(tmp_path: Path) -> None:
+    stage = command("make", 'head -c 1048576 /dev/urandom > "$CODEX_ORCHESTRATOR_WORKSPACE/r.bin"')
+    write_config(tmp_path, pipeline("p", stage))
+    runs = [start_json(tmp_path)[2] for _ in range(3)]
+    done = cli_json(tmp_path, "artifacts", "prune", "--max-size", "1.5MB")
+    assert [r["run_id"] for r in done["pruned"]] == [runs[1].run_id, runs[0].run_id]
+    assert done["objects_removed"] == 2
+    assert done["bytes_freed"] == 2 * 1048576
+    assert (instance_dir(runs[2], "01-make") / "workspace/r.bin").stat().st_size == 1048576
+
+
+def test_config_compress_after_days_packs_older_runs(tmp_path: Path) -> None:
+    config = write_config(tmp_path, pipeline("p", command("make", SHARED + "echo logged")))
+    document = json.loads(config.read_text())
+    document["artifacts"] = {"retention": {"compressAfterDays": 0}}
+    config.write_text(json.dumps(document))
+    first = start_json(tmp_path)[2]
+    second = start_json(tmp_path)[2]
+    assert (artifacts_dir(first) / "artifacts.tar.zst").is_file()
+    assert not (artifacts_dir(first) / "instances").exists()
+    assert (artifacts_dir(second) / "instances").is_dir()
+    assert get_bytes(tmp_path, first.run_id, "01-make/shared.txt").stdout == b"shared-content"
+    rows = {r["run_id"]: r["packed"] for r in cli_json(tmp_path, "artifacts", "list")}
+    assert rows == {first.run_id: True, second.run_id: False}

@@ -122,3 +122,12 @@ def test_configured_patterns_fire(tmp_path: Path) -> None:
         tmp_path, {"n.txt": b"ok\ninternal ACME-7781-QQ\n"}, patterns=(r"ACME-\d{4}-[A-Z]{2}",)
     )
     assert [(f.line, f.kind) for f in findings] == [(2, "custom[0]")]
+
+
+def test_a_file_too_large_to_read_whole_is_scanned_line_by_line(tmp_path: Path) -> None:
+    filler = b"x = 1  # filler line of a large generated log\n" * 200_000  # ~9.4 MB
+    long_line = b"y" * 300_000 + b"\n"  # one line longer than a read piece
+    data = b"first\n" + filler + long_line + f'password = "{"Hunter2-Orbit"}"\n'.encode()
+    findings = scan(tmp_path, {"big.log": data})
+    assert len(data) > 8 * 1024 * 1024
+    assert [(f.line, f.kind) for f in findings] == [(200_003, "password")]

@@ -123,7 +123,7 @@ def test_run_id_and_directory_layout(failed: Failed) -> None:
         *(
             f"artifacts/instances/{stem}{name}"
             for stem in ("01-build-it", "02-check")
-            for name in ("", "/workspace", "/output.log", "/metadata.json", "/index.json")
+            for name in ("", "/workspace", "/output.log", "/metadata.json")
         ),
     }
     assert tree(run.task_dir) - {"metrics.json.lock"} == {
