@@ -7,6 +7,7 @@ import os
 import stat
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -73,7 +74,16 @@ def test_watch_and_ls_follow_a_stage_writing_for_two_seconds(
     workspace = workspace / "01-write" / "workspace"
     assert stat.S_IMODE(workspace.stat().st_mode) == 0o700
     watcher = _cli(project, "artifacts", "watch", "--run", run_id, "--format", "json")
-    time.sleep(1)  # not a measurement: the watch reports changes from its start on
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(watcher.stdout.readline, "")))  # type: ignore[union-attr]
+    reader.start()
+    written = 0  # a probe rewritten until the watch reports it: from then on it sees all
+    while not any('"probe.txt"' in line for line in lines):
+        assert watcher.poll() is None, watcher.communicate()
+        assert written < 10 * GENEROUS_SECONDS, "the watch never reported the probe"
+        written += 1
+        (workspace / "probe.txt").write_text("x" * written)
+        time.sleep(0.1)
     (project / "go").touch()
     _wait((workspace / "sub" / "final.txt").exists, "the last file")
     live = _ls(project, run_id)
@@ -84,9 +94,14 @@ def test_watch_and_ls_follow_a_stage_writing_for_two_seconds(
     (project / "stop").touch()
     _out, err = runner.communicate(timeout=GENEROUS_SECONDS)
     assert runner.returncode == 0, err
-    watched, watch_err = watcher.communicate(timeout=GENEROUS_SECONDS)
+    watcher.wait(timeout=GENEROUS_SECONDS)
+    reader.join(GENEROUS_SECONDS)
+    watch_err = watcher.stderr.read()  # type: ignore[union-attr]
+    watcher.stdout.close()  # type: ignore[union-attr]
+    watcher.stderr.close()  # type: ignore[union-attr]
     assert watcher.returncode == 0, watch_err
-    events = [json.loads(line) for line in watched.splitlines()]
+    events = [json.loads(line) for line in lines]
+    events = [e for e in events if e["path"] != "probe.txt"]
     assert all(set(e) == {"type", "instance", "path", "size", "timestamp"} for e in events)
     assert {e["instance"] for e in events} == {"01-write"}
     report = [e for e in events if e["path"] == "report.md"]
@@ -161,3 +176,22 @@ def test_edit_and_open_hand_live_files_over_without_waiting(
 def instance_dir_of(project: Path, run_id: str) -> Path:
     """``instances/01-write`` of the run."""
     return project / ".runs" / "0101" / "cli" / run_id / "artifacts" / "instances" / "01-write"
+
+
+def test_watch_of_a_run_whose_runner_died_exits_1_naming_resume(tmp_path: Path) -> None:
+    import psutil
+
+    write_config(tmp_path, pipeline("p", command("hang", "sleep 60")))
+    runner = _cli(tmp_path, "start", "--format", "json")
+    runs = tmp_path / ".runs" / "0101" / "cli"
+    _wait(lambda: list(runs.glob("*/artifacts/instances/01-hang/workspace")), "the stage")
+    tree = psutil.Process(runner.pid).children(recursive=True)
+    runner.kill()
+    runner.communicate(timeout=GENEROUS_SECONDS)
+    for process in tree:
+        process.kill()
+    run_id = next(runs.iterdir()).name
+    watched = run_cli_subprocess(tmp_path, "artifacts", "watch", "--run", run_id)
+    assert watched.returncode == 1
+    assert f"run {run_id} is lost" in one_error_line(watched)
+    assert "resume --run" in watched.stderr

@@ -46,8 +46,18 @@ def _watch_in_thread(instances: Path, ended: threading.Event) -> tuple[Observed,
 
     thread = threading.Thread(target=consume, daemon=True)
     thread.start()
-    time.sleep(0.5)  # let the watcher start; events before it are still found by a rescan
     return observed, thread
+
+
+def _until_watching(observed: Observed, probe: Path) -> None:
+    """Rewrite ``probe`` until the watcher reports it: from then on it sees every change."""
+    deadline = time.monotonic() + GENEROUS_SECONDS
+    written = 0
+    while not any(e.path == probe.name for e in observed.events):
+        assert time.monotonic() < deadline, "the watcher never started"
+        written += 1
+        probe.write_text("x" * written)
+        time.sleep(0.1)
 
 
 def test_changes_are_reported_once_each_and_bursts_coalesced(tmp_path: Path) -> None:
@@ -57,6 +67,7 @@ def test_changes_are_reported_once_each_and_bursts_coalesced(tmp_path: Path) -> 
     (workspace / "before.txt").write_text("already here")
     ended = threading.Event()
     observed, thread = _watch_in_thread(instances, ended)
+    _until_watching(observed, workspace / "probe.txt")
 
     (workspace / "report.md").write_text("# draft\n")
     observed.wait_for(lambda e: e.path == "report.md")
