@@ -36,6 +36,7 @@ _TOP_KEYS = frozenset(
         "store",
         "secrets",
         "artifacts",
+        "reports",
         "executor",
     }
 )
@@ -174,6 +175,7 @@ class _Loader(FieldReader):
         store = read_store(self, document)
         secrets = read_secrets(self, document)
         default = self.text(document, "", "defaultPipeline", required=False)
+        reports = self.report_formats(document, "reports")
         sets = self.typed(document, "", "stageSets", dict, required=False) or {}
         for name, entries in sets.items():
             self.raw_sets[name] = self.stage_list(
@@ -206,6 +208,7 @@ class _Loader(FieldReader):
             store=store,
             secrets=secrets,
             artifacts=read_artifact_settings(self, document, self.root),
+            reports=reports,
             executor=executor,
         )
 

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 
 from codex_orchestrator.errors import ConfigError
+from codex_orchestrator.model import ReportFormat
 
 _PLAIN_KEY = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$-]*$")
 
@@ -104,6 +105,24 @@ class FieldReader:
         shown = value if isinstance(value, int | float) and not isinstance(value, bool) else None
         got = json_type(value) if shown is None else str(shown)
         raise self.error(key_path(where, "timeoutMs"), f"must be a positive integer, got {got}")
+
+    def report_formats(self, obj: Mapping[str, Any], key: str) -> tuple[ReportFormat, ...]:
+        """``reports``: report formats written after every run, each named once."""
+        raw = self.typed(obj, "", key, list, required=False) or []
+        known = ", ".join(str(f) for f in ReportFormat)
+        formats: list[ReportFormat] = []
+        for index, value in enumerate(raw):
+            where = f"{key}[{index}]"
+            if not isinstance(value, str):
+                raise self.error(where, f"must be a string ({known}), got {json_type(value)}")
+            try:
+                report_format = ReportFormat(value)
+            except ValueError:
+                raise self.error(where, f'unknown report format "{value}" ({known})') from None
+            if report_format in formats:
+                raise self.error(where, f'"{value}" is listed twice')
+            formats.append(report_format)
+        return tuple(formats)
 
     def env(self, obj: Mapping[str, Any], where: str) -> Mapping[str, str]:
         raw = obj.get("env")

@@ -12,7 +12,8 @@ from typer.testing import CliRunner, Result
 
 # Variables that steer the orchestrator; a developer's shell must not steer the tests.
 _OWN_ENV_PREFIX = "CODEX_ORCHESTRATOR_"
-_OWN_ENV_NAMES = frozenset({"MCP_RUNNER_TASK_ID"})
+# GITHUB_STEP_SUMMARY: runs append their summary there; tests in CI must not.
+_OWN_ENV_NAMES = frozenset({"MCP_RUNNER_TASK_ID", "GITHUB_STEP_SUMMARY"})
 
 
 @pytest.fixture(autouse=True)

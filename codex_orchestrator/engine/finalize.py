@@ -112,4 +112,8 @@ def finalize(ctx: RunContext, pipeline: Pipeline) -> RunResult:
     warnings += apply_retention_after(ctx)
     for warning in warnings:
         sys.stderr.write(f"codex-orchestrator: warning: {warning}\n")
+    if ctx.parent is None:  # a child run is part of its parent's reports
+        from codex_orchestrator.report.after_run import write_run_reports
+
+        write_run_reports(ctx.settings.layout, ctx.paths, ctx.settings.config.reports)
     return RunResult(manifest=ctx.manifest, paths=ctx.paths)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from codex_orchestrator.model.artifacts import ArtifactSettings
 from codex_orchestrator.model.executor import ExecutorConfig
-from codex_orchestrator.model.records import StageKind
+from codex_orchestrator.model.records import ReportFormat, StageKind
 from codex_orchestrator.model.settings import PipelineStore, SecretsSettings, StoreSettings
 
 GUARDRAIL_MARKER = "spec-guard"
@@ -100,4 +100,6 @@ class Config:
     store: StoreSettings = field(default_factory=StoreSettings)
     secrets: SecretsSettings = field(default_factory=SecretsSettings)
     artifacts: ArtifactSettings = field(default_factory=ArtifactSettings)
+    # Written beside the manifest at the end of every run (config ``reports``).
+    reports: tuple[ReportFormat, ...] = ()
     executor: ExecutorConfig = field(default_factory=ExecutorConfig)

@@ -54,6 +54,15 @@ class ErrorReason(enum.StrEnum):
     WORKER_LOST = "worker-lost"
 
 
+class ReportFormat(enum.StrEnum):
+    """The reports ``report --format`` renders and config ``reports`` writes after a run."""
+
+    HTML = "html"
+    JUNIT = "junit"
+    MARKDOWN = "markdown"
+    TRACE = "trace"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Resources:
     """CPU seconds and peak resident memory of a process tree."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -90,3 +91,23 @@ def write_error_file(path: Path, report: ErrorReport) -> None:
         atomic_write(path, orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2) + b"\n")
     except OSError as exc:
         raise StoreError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+# Error files hold two 8 KiB tails plus a few fields; anything far bigger is not ours.
+ERROR_FILE_READ_LIMIT = 1024 * 1024
+
+
+def read_error_file(path: Path) -> dict[str, Any] | None:
+    """An error file's content; None when missing, oversized, unreadable or not an object."""
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(ERROR_FILE_READ_LIMIT + 1)
+    except OSError:
+        return None
+    if len(raw) > ERROR_FILE_READ_LIMIT:
+        return None
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    return data if isinstance(data, dict) else None

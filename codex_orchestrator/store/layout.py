@@ -26,6 +26,13 @@ MIGRATION_LOCK_NAME = ".migrate.lock"
 ARTIFACTS_DIR_ENV = "ARTIFACTS_DIR"
 ARTIFACT_STORE_NAME = ".artifacts"  # under .runs (or the moved root): objects, index, locks
 SLUG_MAX = 80
+# The reports a run may carry beside its manifest (config ``reports``), by format.
+REPORT_FILE_NAMES = {
+    "html": "report.html",
+    "junit": "report.junit.xml",
+    "markdown": "report.md",
+    "trace": "report.trace.json",
+}
 
 # C0 controls, DEL and the C1 controls (U+0085 NEL breaks lines as \n does).
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -253,6 +260,16 @@ class ArtifactPaths:
 def heartbeat_beside(manifest_path: Path) -> Path:
     """The ``.heartbeat`` of the run whose manifest is at ``manifest_path`` (any layout)."""
     return manifest_path.with_name(".heartbeat")
+
+
+def error_file_beside(manifest_path: Path, index: int, stage_id: str) -> Path:
+    """``errors/NN-slug.json`` of the run whose manifest is at ``manifest_path``."""
+    return manifest_path.with_name("errors") / f"{command_file_stem(index, stage_id)}.json"
+
+
+def report_beside(manifest_path: Path, report_format: str) -> Path:
+    """The report file of one format beside a run's manifest (``report.html``, ...)."""
+    return manifest_path.with_name(REPORT_FILE_NAMES[report_format])
 
 
 def relative_to_root(root: Path, path: Path) -> str:
