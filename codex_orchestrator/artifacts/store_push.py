@@ -46,6 +46,8 @@ def remote_exists(repo: GitRepo, remote: str) -> bool:
 def push_refs(repo: GitRepo, settings: StoreSettings, refspecs: Sequence[str]) -> PushOutcome:
     """``git push --porcelain`` of ``refspecs``; the whole push ends at the time limit."""
     remote = settings.remote
+    if not refspecs:
+        return PushOutcome(remote=remote, pushed=True)  # nothing in the store yet
     if not remote_exists(repo, remote):
         return PushOutcome(remote=remote, pushed=False, error=f"no remote named {remote!r}")
     limit = settings.push_timeout_seconds
@@ -75,14 +77,20 @@ def commit_refspecs(branch: str, commit_sha: str, new_tags: Sequence[str]) -> li
     return specs
 
 
-def all_refspecs(settings: StoreSettings) -> list[str]:
-    """What ``store push`` pushes: every store branch and every store tag."""
-    prefix = settings.branch_prefix
-    return [
-        f"refs/heads/{prefix}/*:refs/heads/{prefix}/*",
-        f"refs/tags/{names.CORR_PREFIX}*:refs/tags/{names.CORR_PREFIX}*",
-        f"refs/tags/{names.PROMPT_PREFIX}*:refs/tags/{names.PROMPT_PREFIX}*",
+def all_refspecs(repo: GitRepo, settings: StoreSettings) -> list[str]:
+    """What ``store push`` pushes: every store branch and store tag (globs that match)."""
+    # (refspec glob, for-each-ref pattern): a branch prefix matches at any depth.
+    kinds = [
+        (f"refs/heads/{settings.branch_prefix}/", f"refs/heads/{settings.branch_prefix}/"),
+        (f"refs/tags/{names.CORR_PREFIX}", f"refs/tags/{names.CORR_PREFIX}*"),
+        (f"refs/tags/{names.PROMPT_PREFIX}", f"refs/tags/{names.PROMPT_PREFIX}*"),
     ]
+    specs = []
+    for prefix, pattern in kinds:
+        # git refuses a glob that matches nothing, so only those with refs are pushed.
+        if repo.out("for-each-ref", "--count=1", "--format=%(refname)", pattern):
+            specs.append(f"{prefix}*:{prefix}*")
+    return specs
 
 
 def _parse(output: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:

@@ -132,7 +132,7 @@ def run_push(root: Path, cwd: Path, config: Path | None, json_output: bool) -> E
 
     settings = load(root, config).store
     repo = GitRepo.discover(cwd)
-    outcome = push_refs(repo, settings, all_refspecs(settings))
+    outcome = push_refs(repo, settings, all_refspecs(repo, settings))
     if json_output:
         emit_json(outcome.to_dict())
     else:

@@ -122,3 +122,12 @@ def test_no_push_and_autopush_off_do_not_push(repo: Path, tmp_path: Path) -> Non
     assert (document["pushed"], document["push_error"]) == (False, None)
     assert git(bare, "for-each-ref") == ""
     assert os.listdir(bare / "refs" / "heads") == []
+
+
+def test_store_push_with_nothing_in_the_store_succeeds(repo: Path, tmp_path: Path) -> None:
+    bare = make_bare(tmp_path / "remote.git")
+    git(repo, "remote", "add", "origin", str(bare))
+    result = store(repo, "push", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert helpers.json_document(result)["updated"] == []
+    assert git(bare, "for-each-ref") == ""
