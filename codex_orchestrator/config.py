@@ -18,6 +18,7 @@ import orjson
 
 from codex_orchestrator.artifacts.registry import load_gates, load_registry
 from codex_orchestrator.config_artifacts import read_artifact_globs, read_artifact_settings
+from codex_orchestrator.config_executor import read_executor, read_resources
 from codex_orchestrator.config_fields import FieldReader, json_type, key_path
 from codex_orchestrator.config_graph import (
     GRAPH_STAGE_KEYS,
@@ -50,6 +51,7 @@ _TOP_KEYS = frozenset(
         "registry",
         "gates",
         "reports",
+        "executor",
     }
 )
 _PIPELINE_KEYS = frozenset(
@@ -69,6 +71,7 @@ _STAGE_KEYS: Mapping[str, frozenset[str]] = {
             "timeoutMs",
             "artifacts",
             *GRAPH_STAGE_KEYS,
+            "resources",
         }
     ),
     "subpipeline": frozenset({"kind", "id", "title", "pipeline", "optional", "needs", "if"}),
@@ -217,6 +220,7 @@ class _Loader(FieldReader):
         if default is not None and default not in pipelines:
             raise self.error("defaultPipeline", _unknown_pipeline(default, pipelines))
         self.check_subpipelines(pipelines, subpipelines)
+        executor = read_executor(self, document)
         return Config(
             path=self.display,
             default_pipeline=default,
@@ -228,6 +232,7 @@ class _Loader(FieldReader):
             registry=self.registry,
             gates=self.gates,
             reports=reports,
+            executor=executor,
         )
 
     def pipeline(
@@ -308,6 +313,7 @@ class _Loader(FieldReader):
             timeout_ms=self.timeout(obj, where),
             artifacts=read_artifact_globs(self, obj, where),
             **graph_fields(read_graph_keys(self, obj, where)),
+            resources=read_resources(self, obj, where),
         )
         return _Entry(stage, where)
 

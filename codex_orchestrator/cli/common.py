@@ -70,6 +70,33 @@ TargetStageOption = Annotated[
 ]
 
 
+class ExecutorName(enum.StrEnum):
+    """``--executor``: where command stages run (mirrors model.ExecutorKind)."""
+
+    LOCAL = "local"
+    DASK = "dask"
+
+
+ExecutorOption = Annotated[
+    ExecutorName | None,
+    typer.Option(
+        "--executor",
+        help="Where command stages run: local processes, or Dask workers (the [dask] extra). "
+        "Default: the config's executor, else local.",
+        show_default=False,
+    ),
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help="Dask scheduler tcp://HOST:PORT (implies --executor dask; without it a local "
+        "cluster is started for the run).",
+        show_default=False,
+    ),
+]
+
+
 def repo_root() -> Path:
     """The repository root: ``$CODEX_ORCHESTRATOR_ROOT``, else the nearest directory up
     to the git top level holding ``codex.orchestrator.json``, else that top level, else

@@ -8,9 +8,11 @@ import typer
 
 from codex_orchestrator.cli.common import (
     ConfigOption,
+    ExecutorOption,
     FormatOption,
     OutputFormat,
     QuietOption,
+    SchedulerOption,
     TaskOption,
     repo_root,
     run_core,
@@ -48,6 +50,8 @@ def resume(
     jobs: JobsOption = None,
     fail_fast: FailFastOption = False,
     quiet: QuietOption = False,
+    executor: ExecutorOption = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Re-run the stages of a run that did not succeed.
 
@@ -57,6 +61,8 @@ def resume(
     from codex_orchestrator.cli.output import make_observer, print_result, warn
     from codex_orchestrator.engine.resume import ResumeRequest
     from codex_orchestrator.engine.resume import resume as resume_run
+    from codex_orchestrator.executors.select import ExecutorChoice
+    from codex_orchestrator.model import ExecutorKind
 
     request = ResumeRequest(
         root=repo_root(),
@@ -69,6 +75,9 @@ def resume(
         stage_timeout_ms=stage_timeout,
         jobs=jobs,
         fail_fast=fail_fast,
+        executor=ExecutorChoice(
+            kind=ExecutorKind(executor) if executor is not None else None, scheduler=scheduler
+        ),
     )
 
     observer = make_observer(fmt, interactive=False, quiet=quiet, root=request.root)

@@ -8,9 +8,11 @@ import typer
 
 from codex_orchestrator.cli.common import (
     ConfigOption,
+    ExecutorOption,
     FormatOption,
     OutputFormat,
     QuietOption,
+    SchedulerOption,
     TargetOption,
     TargetStageOption,
     TaskOption,
@@ -151,6 +153,8 @@ def start(
             help="Refuse to run the built-in pipelines when there is no config file.",
         ),
     ] = False,
+    executor: ExecutorOption = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Run a pipeline and write its evidence under .runs/<task>/cli/<run-id>/.
 
@@ -158,6 +162,8 @@ def start(
     """
     from codex_orchestrator.cli.output import make_observer, print_result, warn
     from codex_orchestrator.engine.launch import StartRequest, launch
+    from codex_orchestrator.executors.select import ExecutorChoice
+    from codex_orchestrator.model import ExecutorKind
 
     request = StartRequest(
         root=repo_root(),
@@ -175,6 +181,9 @@ def start(
         issue_identifier=issue_identifier,
         issue_updated_at=issue_updated_at,
         repo_config_required=repo_config_required,
+        executor=ExecutorChoice(
+            kind=ExecutorKind(executor) if executor is not None else None, scheduler=scheduler
+        ),
     )
     observer = make_observer(fmt, True if ui else interactive, quiet=quiet, root=request.root)
     run_core(lambda: print_result(launch(request, observer, warn), fmt))

@@ -29,11 +29,14 @@ same way as cancel, and reported as ``timed_out=True``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from codex_orchestrator.model import Resources
+
+if TYPE_CHECKING:
+    from codex_orchestrator.store.layout import RunPaths
 
 KILL_GRACE_SECONDS = 2.0
 STDOUT = "stdout"
@@ -73,6 +76,9 @@ class CommandRequest:
     timeout_seconds: float | None = None
     stage_id: str = ""
     index: int = 0
+    # What the stage needs of the machine that runs it (e.g. {"cpu": 2}): Dask worker
+    # resources; the local executor ignores it.
+    resources: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,6 +103,10 @@ class CommandOutcome:
     # What the command left running in its session and the executor ended when it
     # finished ({pid, name, command}); the local executor fills it.
     ended_processes: tuple[dict[str, Any], ...] = ()
+    # Where it ran, for executors with several machines (a Dask worker's address).
+    worker: str | None = None
+    # That machine left (died) before the command ended: its end is unknown.
+    worker_lost: bool = False
 
 
 class Executor(Protocol):
@@ -106,3 +116,12 @@ class Executor(Protocol):
         self, request: CommandRequest, sink: OutputSink, cancel: CancelSignal
     ) -> CommandOutcome:
         """Run ``request`` to its end, streaming its output into ``sink``."""
+
+
+@runtime_checkable
+class PreparesRuns(Protocol):
+    """An executor that checks, before a run's first stage, that it can run its stages."""
+
+    def prepare_run(self, paths: RunPaths) -> None:
+        """Raise an OrchestratorError (the run fails with that one line) when it cannot,
+        e.g. Dask workers that do not see the run directory."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 import signal
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from codex_orchestrator.config import load_run_config, select_pipeline
@@ -15,6 +15,7 @@ from codex_orchestrator.engine.result import RunResult
 from codex_orchestrator.engine.runlock import hold_run_lock
 from codex_orchestrator.engine.runner import attach_to_parent, start_run
 from codex_orchestrator.errors import ConfigError, ExitCode, InvalidInput, RunNotFound
+from codex_orchestrator.executors.select import ExecutorChoice, open_executor, resolve_executor
 from codex_orchestrator.model import CommandStage, CommandStatus, Config, Pipeline, RunStatus
 from codex_orchestrator.store.layout import RunsLayout, resolve_task_id, validate_run_id
 from codex_orchestrator.store.manifest import read_manifest
@@ -41,6 +42,7 @@ class StartRequest:
     issue_identifier: str | None = None
     issue_updated_at: str | None = None
     repo_config_required: bool = False
+    executor: ExecutorChoice = field(default_factory=ExecutorChoice)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,15 +77,20 @@ def launch(request: StartRequest, observer: RunObserver, warn: Callable[[str], N
         "issue_updated_at": request.issue_updated_at,
     }
     layout = RunsLayout.for_root(request.root)
-    with run_settings(
-        layout,
-        config,
-        config_path,
-        observer,
-        request.stage_timeout_ms,
-        jobs=request.jobs,
-        fail_fast=request.fail_fast,
-    ) as settings:
+    executor_config = resolve_executor(request.executor, config.executor)
+    with (
+        open_executor(executor_config) as executor,
+        run_settings(
+            layout,
+            config,
+            config_path,
+            observer,
+            request.stage_timeout_ms,
+            jobs=request.jobs,
+            fail_fast=request.fail_fast,
+            executor=executor,
+        ) as settings,
+    ):
         if request.parent_run is None:
             return start_run(settings, pipeline, task_id, recorded=recorded)
         parent_paths = layout.run(task_id, validate_run_id(request.parent_run))

@@ -134,6 +134,7 @@ class StageLoop:
             signal=None,
             duration_ms=None,
             resources=None,
+            worker=None,
         )
         # Journaled, not forced: the manifest is rewritten at most about once a second
         # and readers merge the journal (store/journal.py).

@@ -205,7 +205,9 @@ class _Supervisor:
 
     def _timeout(self, now: float, linger_until: float | None) -> float:
         timeout = TICK_SECONDS if self.pidfd is not None else 0.05
-        for moment in (self.deadline, self.kill_at, linger_until):
+        # Wake for the next memory sample too: a quiet command is sampled on time.
+        sample_at = self.next_sample if self.exit_status is None else None
+        for moment in (self.deadline, self.kill_at, linger_until, sample_at):
             if moment is not None:
                 timeout = min(timeout, max(0.0, moment - now))
         return timeout

@@ -13,7 +13,7 @@ import getpass
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from codex_orchestrator.config import load_run_config
@@ -26,6 +26,7 @@ from codex_orchestrator.engine.result import RunResult
 from codex_orchestrator.engine.runlock import hold_run_lock
 from codex_orchestrator.engine.runner import drive
 from codex_orchestrator.errors import LockTimeout, ResumeBlocked
+from codex_orchestrator.executors.select import ExecutorChoice, open_executor, resolve_executor
 from codex_orchestrator.model import ResumeEvent, RunManifest, RunStatus, now_iso
 from codex_orchestrator.store.catalog import locate_run
 from codex_orchestrator.store.evidence import read_lock_owner
@@ -52,6 +53,7 @@ class ResumeRequest:
     stage_timeout_ms: int | None = None
     jobs: int | None = None
     fail_fast: bool = False
+    executor: ExecutorChoice = field(default_factory=ExecutorChoice)
 
 
 def resume(request: ResumeRequest, observer: RunObserver, warn: Callable[[str], None]) -> RunResult:
@@ -93,15 +95,20 @@ def resume(request: ResumeRequest, observer: RunObserver, warn: Callable[[str], 
         except StageWithoutCommand as exc:
             raise blocked(f"stage-without-command:{exc.stage_id}") from None
         ended = end_recorded(manifest, paths.run_dir)
-        with run_settings(
-            layout,
-            config,
-            config_path,
-            observer,
-            request.stage_timeout_ms,
-            jobs=request.jobs,
-            fail_fast=request.fail_fast,
-        ) as settings:
+        executor_config = resolve_executor(request.executor, config.executor)
+        with (
+            open_executor(executor_config) as executor,
+            run_settings(
+                layout,
+                config,
+                config_path,
+                observer,
+                request.stage_timeout_ms,
+                jobs=request.jobs,
+                fail_fast=request.fail_fast,
+                executor=executor,
+            ) as settings,
+        ):
             event = ResumeEvent(timestamp=now_iso(), actor=actor, reason=reason, outcome="accepted")
             ctx = reopen_run(settings, paths, manifest, event, pipeline, None, ended)
             return drive(ctx, pipeline)

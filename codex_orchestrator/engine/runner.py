@@ -14,6 +14,7 @@ import traceback
 from collections.abc import Mapping
 
 from codex_orchestrator.engine.context import RunContext, RunSettings
+from codex_orchestrator.engine.executor import PreparesRuns
 from codex_orchestrator.engine.finalize import finalize, record_abort
 from codex_orchestrator.engine.leftovers import end_recorded
 from codex_orchestrator.engine.loop import StageLoop
@@ -89,6 +90,8 @@ def drive(ctx: RunContext, pipeline: Pipeline) -> RunResult:
     try:
         ctx.heartbeat()
         ctx.writer.flush()
+        if isinstance(ctx.settings.executor, PreparesRuns):
+            ctx.settings.executor.prepare_run(ctx.paths)
         StageLoop(ctx, pipeline, _run_child).run()
         result = finalize(ctx, pipeline)
     except OrchestratorError as exc:

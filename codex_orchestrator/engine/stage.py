@@ -133,6 +133,7 @@ class CommandJob:
             timeout_seconds=self.timeout_ms / 1000 if self.timeout_ms else None,
             stage_id=stage.id,
             index=record.index,
+            resources=stage.resources,
         )
         self.sink = StageSink(ctx, self.log, self.kept)
         self.session_recorded = False
@@ -196,6 +197,7 @@ def finish_command_stage(
         status=str(status),
         resources=outcome.resources.to_dict(),
         ended_processes=list(outcome.ended_processes),
+        **({"worker": outcome.worker} if outcome.worker is not None else {}),
     )
     job.log.close()
     error_file = None
@@ -218,6 +220,7 @@ def finish_command_stage(
         duration_ms=outcome.duration_ms,
         resources=outcome.resources,
         ended_processes=outcome.ended_processes,
+        worker=outcome.worker,
     )
     # Kept whatever the outcome: a failed or timed-out stage's files matter most.
     job.kept.finish(finished, ctx.manifest.run_id, job.cwd, stage.artifacts)
@@ -239,6 +242,9 @@ def _classify(
 ) -> tuple[CommandStatus, ErrorReason | None]:
     if outcome.cancelled:
         return CommandStatus.FAILED, ErrorReason.CANCELLED
+    if outcome.worker_lost:
+        # Not the command's failure, so never excused by allowFailure: resume runs it.
+        return CommandStatus.FAILED, ErrorReason.WORKER_LOST
     if outcome.spawn_error is not None:
         return CommandStatus.FAILED, ErrorReason.SPAWN_ERROR
     if outcome.exit_code == 0 and not outcome.timed_out:
@@ -297,6 +303,8 @@ def _summary(
             # The command handled the signal and exited on its own.
             return f"Cancelled (exited with code {outcome.exit_code}){suffix}"
         return f"Cancelled (terminated with signal {outcome.signal or 'unknown'}){suffix}"
+    if outcome.worker_lost:
+        return f"Worker lost: {outcome.worker or 'unknown'} left the cluster before the stage ended"
     if outcome.timed_out:
         return f"Timed out after {timeout_ms}ms{suffix}"
     if outcome.signal:

@@ -4,6 +4,7 @@ The package is split along its seams (``times``, ``pipeline``, ``records``,
 ``manifest``); every public name is importable from ``codex_orchestrator.model``.
 """
 
+from codex_orchestrator.model.executor import ExecutorConfig, ExecutorKind
 from codex_orchestrator.model.manifest import (
     HEARTBEAT_INTERVAL_SECONDS,
     HEARTBEAT_STALE_AFTER_SECONDS,
@@ -52,6 +53,8 @@ __all__ = [
     "CommandStatus",
     "Config",
     "ErrorReason",
+    "ExecutorConfig",
+    "ExecutorKind",
     "Pipeline",
     "PipelineStore",
     "ReportFormat",

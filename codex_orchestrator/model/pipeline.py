@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from codex_orchestrator.model.artifacts import ArtifactSettings
+from codex_orchestrator.model.executor import ExecutorConfig
 from codex_orchestrator.model.records import ReportFormat, StageKind
 from codex_orchestrator.model.registry import Gate, Registry
 from codex_orchestrator.model.settings import PipelineStore, SecretsSettings, StoreSettings
@@ -38,6 +39,8 @@ class CommandStage:
     condition: str = IF_SUCCESS
     produces: tuple[str, ...] = ()
     consumes: tuple[str, ...] = ()
+    # What the stage needs of a Dask worker (e.g. {"cpu": 2}); the local executor ignores it.
+    resources: Mapping[str, float] = field(default_factory=dict)
     # Set by the embedded diagnostics pipeline for checks that are not present:
     # the stage is recorded as skipped with this text as its summary.
     skip_reason: str | None = None
@@ -123,3 +126,4 @@ class Config:
     gates: tuple[Gate, ...] = ()
     # Written beside the manifest at the end of every run (config ``reports``).
     reports: tuple[ReportFormat, ...] = ()
+    executor: ExecutorConfig = field(default_factory=ExecutorConfig)

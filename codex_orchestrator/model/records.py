@@ -51,6 +51,8 @@ class ErrorReason(enum.StrEnum):
     SPAWN_ERROR = "spawn-error"
     CANCELLED = "cancelled"
     ARTIFACT_INVALID = "artifact-invalid"
+    # The Dask worker running the stage left the cluster (died) before it ended.
+    WORKER_LOST = "worker-lost"
 
 
 class ReportFormat(enum.StrEnum):
@@ -117,6 +119,7 @@ _COMMAND_KEYS = (
     "blocked_by",
     "process_group",
     "ended_processes",
+    "worker",
 )
 
 
@@ -148,6 +151,8 @@ class CommandRecord:
     # processes it left behind that the runner ended when it finished.
     process_group: Mapping[str, Any] | None = None
     ended_processes: tuple[Mapping[str, Any], ...] = ()
+    # The Dask worker that ran the stage (absent for the local executor).
+    worker: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -171,6 +176,7 @@ class CommandRecord:
             "resources": self.resources.to_dict() if self.resources else None,
             "process_group": dict(self.process_group) if self.process_group else None,
             "ended_processes": [dict(p) for p in self.ended_processes],
+            "worker": self.worker,
         }
         if self.needs is not None:
             data["needs"] = list(self.needs)
@@ -205,6 +211,7 @@ class CommandRecord:
             if isinstance(group := data.get("process_group"), Mapping)
             else None,
             ended_processes=tuple(list_of_maps(data.get("ended_processes"))),
+            worker=opt_str(data.get("worker")),
             extra={k: v for k, v in data.items() if k not in _COMMAND_KEYS},
         )
 

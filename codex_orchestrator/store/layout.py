@@ -157,6 +157,11 @@ class RunPaths:
         return self.run_dir / "crash.log"
 
     @property
+    def executor_probe(self) -> Path:
+        """A file every Dask worker must read back: proof they share the filesystem."""
+        return self.run_dir / ".executor-probe"
+
+    @property
     def legacy_manifest(self) -> Path:
         """``manifest.legacy.json``: a migrated run's original manifest, byte for byte."""
         return self.run_dir / LEGACY_MANIFEST_NAME
