@@ -90,8 +90,8 @@ SchedulerOption = Annotated[
     str | None,
     typer.Option(
         "--scheduler",
-        help="Dask scheduler tcp://HOST:PORT (implies --executor dask; without it a local "
-        "cluster is started for the run).",
+        help="Dask scheduler tcp://HOST:PORT; implies the dask executor (with the dask "
+        "executor and no scheduler, a local cluster is started for the run).",
         show_default=False,
     ),
 ]

@@ -104,14 +104,14 @@ def test_live_view_shows_parallel_stages_running_at_once(tmp_path: Path) -> None
             command("join", "echo joined", needs=["left", "right"]),
         ),
     )
-    code, drawn = _run_on_terminal(tmp_path, "start", "p", "--jobs", "2")
+    code, drawn = _run_on_terminal(tmp_path, "start", "p", "--jobs", "2", "--interactive")
     assert code == 0, drawn
     screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", drawn)
     lines = [" ".join(line.replace("│", " ").split()) for line in screen.splitlines()]
     both = any(
         a == "1 left running" and b == "2 right running" for a, b in itertools.pairwise(lines)
     )
-    assert both, "no frame showed both stages running"
+    assert both, "no frame showed both stages running:\n" + "\n".join(lines[-60:])
     # While both run, each output line is prefixed with its stage.
     assert re.search(r"^\[(left|right)\] (left|right)-(says-hello|done)", screen, re.MULTILINE)
     assert "status:   succeeded" in screen
