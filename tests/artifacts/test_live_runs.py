@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import stat
@@ -188,8 +189,9 @@ def test_watch_of_a_run_whose_runner_died_exits_1_naming_resume(tmp_path: Path) 
     tree = psutil.Process(runner.pid).children(recursive=True)
     runner.kill()
     runner.communicate(timeout=GENEROUS_SECONDS)
-    for process in tree:
-        process.kill()
+    for process in tree:  # the runner's watchdog may have ended them already
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.kill()
     run_id = next(runs.iterdir()).name
     watched = run_cli_subprocess(tmp_path, "artifacts", "watch", "--run", run_id)
     assert watched.returncode == 1
