@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from typing import TYPE_CHECKING
 
 from codex_orchestrator.artifacts.objects import ObjectStore
 from codex_orchestrator.artifacts.stagekeep import StageArtifacts
@@ -12,22 +13,41 @@ from codex_orchestrator.model import CommandRecord, RunManifest
 from codex_orchestrator.store.catalog import SOURCE_CLI, RunRef
 from codex_orchestrator.store.layout import ArtifactPaths, command_file_stem
 
+if TYPE_CHECKING:
+    from codex_orchestrator.artifacts.runs import RunArtifacts
+
 ARTIFACTS_PATH_KEY = "artifacts_path"
+
+
+def run_ref(ctx: RunContext) -> RunRef:
+    """This run, as the artifact readers name a run."""
+    return RunRef(
+        task_id=ctx.paths.task_id,
+        run_id=ctx.paths.run_id,
+        manifest_path=ctx.paths.manifest,
+        source=SOURCE_CLI,
+    )
 
 
 def run_artifact_paths(ctx: RunContext) -> ArtifactPaths:
     """Where this run keeps artifacts: as its manifest records, else as configured."""
     from codex_orchestrator.artifacts.runs import artifact_paths
 
-    layout = ctx.settings.layout
-    ref = RunRef(
-        task_id=ctx.paths.task_id,
-        run_id=ctx.paths.run_id,
-        manifest_path=ctx.paths.manifest,
-        source=SOURCE_CLI,
-    )
     raw = dict(ctx.manifest.extra)
-    return artifact_paths(layout, ref, raw, ctx.settings.config.artifacts.dir)
+    return artifact_paths(ctx.settings.layout, run_ref(ctx), raw, ctx.settings.config.artifacts.dir)
+
+
+def run_artifacts(ctx: RunContext, manifest: RunManifest) -> RunArtifacts:
+    """This run's kept artifacts as the artifact readers and writers take them."""
+    from codex_orchestrator.artifacts.runs import RunArtifacts
+
+    return RunArtifacts(
+        layout=ctx.settings.layout,
+        ref=run_ref(ctx),
+        raw=manifest.to_dict(),
+        manifest=manifest,
+        paths=run_artifact_paths(ctx),
+    )
 
 
 def _store(ctx: RunContext, paths: ArtifactPaths) -> ObjectStore:
@@ -57,22 +77,9 @@ def open_stage(ctx: RunContext, record: CommandRecord) -> StageArtifacts:
 def collect_run_end(ctx: RunContext, manifest: RunManifest) -> tuple[RunManifest, list[str]]:
     """Collect the finished run; the manifest with its artifact paths, and any warnings."""
     from codex_orchestrator.artifacts.collect import collect
-    from codex_orchestrator.artifacts.runs import RunArtifacts
 
-    paths = run_artifact_paths(ctx)
-    ref = RunRef(
-        task_id=ctx.paths.task_id,
-        run_id=ctx.paths.run_id,
-        manifest_path=ctx.paths.manifest,
-        source=SOURCE_CLI,
-    )
-    run = RunArtifacts(
-        layout=ctx.settings.layout,
-        ref=ref,
-        raw=manifest.to_dict(),
-        manifest=manifest,
-        paths=paths,
-    )
+    run = run_artifacts(ctx, manifest)
+    paths = run.paths
     try:
         result = collect(run)
     except (OSError, OrchestratorError) as exc:

@@ -16,29 +16,15 @@ def seal_run_end(ctx: RunContext, manifest: RunManifest) -> tuple[RunManifest, l
     settings = ctx.settings.config.artifacts.seal
     if settings is None:
         return manifest, []
-    from codex_orchestrator.artifacts.runs import RunArtifacts
     from codex_orchestrator.artifacts.sealrun import (
         ERROR_KEY,
         SEAL_FAILED,
         STATUS_KEY,
         seal_run,
     )
-    from codex_orchestrator.engine.keeping import run_artifact_paths
-    from codex_orchestrator.store.catalog import SOURCE_CLI, RunRef
+    from codex_orchestrator.engine.keeping import run_artifacts
 
-    ref = RunRef(
-        task_id=ctx.paths.task_id,
-        run_id=ctx.paths.run_id,
-        manifest_path=ctx.paths.manifest,
-        source=SOURCE_CLI,
-    )
-    run = RunArtifacts(
-        layout=ctx.settings.layout,
-        ref=ref,
-        raw=manifest.to_dict(),
-        manifest=manifest,
-        paths=run_artifact_paths(ctx),
-    )
+    run = run_artifacts(ctx, manifest)
     try:
         fields = seal_run(run, settings).manifest_fields()
     except Exception as exc:  # never let sealing break the run's end: record it instead

@@ -59,31 +59,17 @@ def store_at_run_end(
 
 
 def _commit(ctx: RunContext, pipeline: Pipeline, manifest: RunManifest) -> dict[str, Any]:
-    from codex_orchestrator.artifacts.runs import RunArtifacts
     from codex_orchestrator.artifacts.store_commit import StoreCommitRequest, store_commit
     from codex_orchestrator.artifacts.store_run import (
         expand_correlation,
         kept_files,
         test_metrics,
     )
-    from codex_orchestrator.engine.keeping import run_artifact_paths
-    from codex_orchestrator.store.catalog import SOURCE_CLI, RunRef
+    from codex_orchestrator.engine.keeping import run_artifacts
 
     wanted = pipeline.store
     assert wanted is not None  # noqa: S101 - checked by the caller
-    ref = RunRef(
-        task_id=ctx.paths.task_id,
-        run_id=ctx.paths.run_id,
-        manifest_path=ctx.paths.manifest,
-        source=SOURCE_CLI,
-    )
-    run = RunArtifacts(
-        layout=ctx.settings.layout,
-        ref=ref,
-        raw=manifest.to_dict(),
-        manifest=manifest,
-        paths=run_artifact_paths(ctx),
-    )
+    run = run_artifacts(ctx, manifest)
     template = wanted.correlation_id or "{run_id}"
     request = StoreCommitRequest(
         cwd=ctx.settings.layout.root,
