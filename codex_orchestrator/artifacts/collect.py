@@ -13,6 +13,7 @@ import contextlib
 import os
 import shutil
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,8 +51,18 @@ class _Tree:
     warnings: list[str] = field(default_factory=list)
 
 
-def collect(run: RunArtifacts, *, index_search: bool = True) -> CollectResult:
-    """Rebuild a run's ``metadata.json``, ``summary.md`` and ``index.json``."""
+def collect(
+    run: RunArtifacts,
+    *,
+    index_search: bool = True,
+    defer_search: bool = False,
+    known: Mapping[str, tuple[KeepResult, dict[str, Any]]] | None = None,
+) -> CollectResult:
+    """Rebuild a run's ``metadata.json``, ``summary.md`` and ``index.json``.
+
+    ``known``: what the runner itself kept and wrote per instance id during the run
+    (the run-end collect), so those instances are not read back from disk.
+    """
     tree = _Tree()
     paths = run.paths
     paths.root.mkdir(parents=True, exist_ok=True)
@@ -62,7 +73,9 @@ def collect(run: RunArtifacts, *, index_search: bool = True) -> CollectResult:
         for record in run.manifest.commands:
             if record.status is CommandStatus.PENDING and record.started_at is None:
                 continue  # never ran (blocked, or after a failure): no instance
-            _collect_instance(run, record, paths.instance(_stem(record)), None, tree)
+            instance = paths.instance(_stem(record))
+            memo = known.get(instance.instance_id) if known else None
+            _collect_instance(run, record, instance, None, tree, memo)
     metadata = run_metadata(run, tree)
     atomic_write(paths.index, orjson.dumps(_index(run, tree), option=JSON_OPTIONS))
     tails = {
@@ -73,10 +86,13 @@ def collect(run: RunArtifacts, *, index_search: bool = True) -> CollectResult:
     atomic_write(paths.summary, render_summary(run.manifest, tree.instances, tails).encode())
     atomic_write(paths.metadata, orjson.dumps(metadata, option=JSON_OPTIONS))
     if index_search:
-        from codex_orchestrator.artifacts.search import index_run
+        from codex_orchestrator.artifacts import search
 
         with contextlib.suppress(OSError, OrchestratorError):
-            index_run(run, tree.instances, tree.files)
+            if defer_search:  # the run-end collect: the next search indexes it
+                search.defer_index(run)
+            else:
+                search.index_run(run, tree.instances, tree.files)
     relative = run.layout.relative(paths.root)
     if not tree.instances:
         return CollectResult(
@@ -121,12 +137,14 @@ def _collect_instance(
     instance: InstancePaths,
     parent_id: str | None,
     tree: _Tree,
+    memo: tuple[KeepResult, dict[str, Any]] | None = None,
 ) -> None:
-    kept = read_kept(instance)
+    kept = memo[0] if memo is not None else read_kept(instance)
     if kept is None:
         kept = _keep_leftovers(run, record, instance)
     metadata = instance_metadata(instance, record, kept, parent_id, run.manifest.run_id)
-    if not (run.live and record.status is CommandStatus.RUNNING):
+    unchanged = memo is not None and memo[1] == metadata  # as written when the stage ended
+    if not (unchanged or (run.live and record.status is CommandStatus.RUNNING)):
         write_instance(instance, metadata, kept)  # a running stage's instance is its own
     tree.instances.append(metadata)
     tree.files.extend(kept.files)

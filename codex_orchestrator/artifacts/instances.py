@@ -56,22 +56,36 @@ def instance_metadata(
 
 
 def write_instance(
-    instance: InstancePaths, metadata: Mapping[str, Any], kept: KeepResult | None
+    instance: InstancePaths,
+    metadata: Mapping[str, Any],
+    kept: KeepResult | None,
+    *,
+    fresh: bool = False,
 ) -> None:
-    """Write ``metadata.json`` (and the instance's ``index.json`` when files were kept)."""
-    instance.dir.mkdir(parents=True, exist_ok=True)
+    """Write ``metadata.json`` (and the instance's ``index.json`` when files were kept).
+
+    ``fresh``: the instance was made by this runner a moment ago (its directory exists
+    and holds neither file), so there is nothing to compare with or to create.
+    """
+    if not fresh:
+        instance.dir.mkdir(parents=True, exist_ok=True)
     # No index.json for an instance that kept nothing: one file write less per stage.
-    if kept is not None and (kept.files or instance.file_index.exists()):
+    if kept is not None and (kept.files or (not fresh and instance.file_index.exists())):
         rows = [entry.to_dict() for entry in kept.files]
-        _write_if_changed(instance.file_index, orjson.dumps(rows, option=JSON_OPTIONS))
-    _write_if_changed(instance.metadata, orjson.dumps(dict(metadata), option=JSON_OPTIONS))
+        _write_if_changed(
+            instance.file_index, orjson.dumps(rows, option=JSON_OPTIONS), compare=not fresh
+        )
+    _write_if_changed(
+        instance.metadata, orjson.dumps(dict(metadata), option=JSON_OPTIONS), compare=not fresh
+    )
 
 
-def _write_if_changed(path: Path, data: bytes) -> None:
+def _write_if_changed(path: Path, data: bytes, *, compare: bool = True) -> None:
     """Atomic, not synced: collect rebuilds these files from the run's durable evidence."""
-    with contextlib.suppress(OSError):
-        if path.stat().st_size == len(data) and path.read_bytes() == data:
-            return
+    if compare:
+        with contextlib.suppress(OSError):
+            if path.stat().st_size == len(data) and path.read_bytes() == data:
+                return
     atomic_write(path, data, durable=False)
 
 

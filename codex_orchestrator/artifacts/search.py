@@ -3,6 +3,11 @@
 One row per line: ``artifacts search`` answers with the run, task, instance, path and
 line of each hit and a snippet. A run is (re)indexed whenever it is collected; at most
 ``MAX_FILE_BYTES`` of each file are indexed, and files with NUL bytes are skipped.
+
+The collect at the end of a run does not index there and then (full-text indexing of
+a large output log would cost the run more than everything else it does): it notes
+the run in ``search-pending.ndjson`` beside the index, and every search first indexes
+the runs noted since the last one, so a search never misses a collected run.
 """
 
 from __future__ import annotations
@@ -14,9 +19,15 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+import orjson
+from filelock import FileLock, Timeout
+
+from codex_orchestrator.artifacts.instances import read_json
 from codex_orchestrator.artifacts.records import FileKind, KeptFile
-from codex_orchestrator.artifacts.runs import RunArtifacts
-from codex_orchestrator.errors import InvalidInput, StoreError
+from codex_orchestrator.artifacts.runs import RunArtifacts, open_ref
+from codex_orchestrator.errors import InvalidInput, OrchestratorError, StoreError
+from codex_orchestrator.store.catalog import locate_run
+from codex_orchestrator.store.fsutil import append_line_locked, lock_path_for
 from codex_orchestrator.store.layout import RunsLayout
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -26,6 +37,8 @@ MAX_LINE_BYTES = 4096  # of one line; the index is for finding, get returns the 
 BLOCK_LINES = 64
 SNIPPET_CHARS = 120
 OUTPUT_LOG = "output.log"
+PENDING_NAME = "search-pending.ndjson"
+PENDING_LOCK_SECONDS = 30.0
 # Blocks of lines in a plain table (indexed by run, so a run's rows go quickly), and
 # an FTS5 index over their text that stores no second copy (external content).
 _SCHEMA = (
@@ -79,6 +92,46 @@ def index_run(
         )
         rows = db.execute("SELECT count(*) FROM blocks WHERE run_id = ?", (run_id,)).fetchone()[0]
     return int(rows)
+
+
+def defer_index(run: RunArtifacts) -> None:
+    """Note a collected run for indexing at the next search (see the module docstring)."""
+    entry = {"task_id": run.ref.task_id, "run_id": run.manifest.run_id}
+    append_line_locked(_pending(run.layout), orjson.dumps(entry))
+
+
+def catch_up(layout: RunsLayout) -> int:
+    """Index the runs noted since the last search; how many were indexed."""
+    pending = _pending(layout)
+    if not pending.exists():
+        return 0
+    try:
+        with FileLock(lock_path_for(pending), timeout=PENDING_LOCK_SECONDS):
+            noted = pending.read_bytes()
+            pending.unlink()
+    except (Timeout, OSError):
+        return 0  # another search is indexing them now
+    runs: dict[tuple[str, str], None] = {}
+    for line in noted.splitlines():
+        with contextlib.suppress(orjson.JSONDecodeError, TypeError, KeyError):
+            entry = orjson.loads(line)
+            runs[(str(entry["task_id"]), str(entry["run_id"]))] = None
+    indexed = 0
+    for task_id, run_id in runs:
+        with contextlib.suppress(OrchestratorError, OSError, sqlite3.Error):
+            run = open_ref(layout, locate_run(layout, run_id, task_id))
+            metadata, index = read_json(run.paths.metadata), read_json(run.paths.index)
+            if not isinstance(metadata, dict) or not isinstance(index, dict):
+                continue  # pruned or never collected: nothing to index
+            instances = [i for i in metadata.get("instances") or [] if isinstance(i, dict)]
+            files = [KeptFile.from_dict(r) for r in index.get("files") or [] if isinstance(r, dict)]
+            index_run(run, instances, files)
+            indexed += 1
+    return indexed
+
+
+def _pending(layout: RunsLayout) -> Path:
+    return layout.search_index().with_name(PENDING_NAME)
 
 
 def _delete_run(db: sqlite3.Connection, run_id: str) -> None:
@@ -223,6 +276,7 @@ def search(
     """Hits ``{run_id, task_id, instance, path, line, snippet}``, best first."""
     if not query.strip():
         raise InvalidInput("the search query is empty")
+    catch_up(layout)
     if not layout.search_index().exists():
         return []
     sql = (

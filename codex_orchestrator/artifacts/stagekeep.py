@@ -35,14 +35,22 @@ class StageArtifacts:
         self.store = store
         self._log_fd: int | None = log_fd
         self.write_error: str | None = None
+        # What ``finish`` kept and wrote: the run-end collect reuses it.
+        self.result: tuple[KeepResult, dict[str, Any]] | None = None
 
     @classmethod
     def open(cls, instance: InstancePaths, store: ObjectStore) -> StageArtifacts:
         """A fresh instance (an earlier attempt's, on resume, is replaced)."""
-        if instance.dir.exists():
+        workspace = instance.workspace
+        try:
+            os.mkdir(instance.dir)
+        except FileExistsError:
             remove_tree(instance.dir)
-        instance.workspace.mkdir(parents=True)
-        os.chmod(instance.workspace, WORKSPACE_MODE)
+            instance.dir.mkdir(parents=True)
+        except FileNotFoundError:
+            instance.dir.mkdir(parents=True)
+        os.mkdir(workspace, WORKSPACE_MODE)
+        os.chmod(workspace, WORKSPACE_MODE)  # whatever the umask
         flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND | os.O_CLOEXEC
         return cls(instance, store, os.open(instance.output_log, flags, 0o644))
 
@@ -93,5 +101,6 @@ class StageArtifacts:
                 files=kept.files, errors=(*kept.errors, problem), warnings=kept.warnings
             )
         metadata = instance_metadata(self.instance, record, kept, None, run_id)
-        write_instance(self.instance, metadata, kept)
+        write_instance(self.instance, metadata, kept, fresh=True)
+        self.result = (kept, metadata)
         return metadata

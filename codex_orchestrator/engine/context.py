@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from codex_orchestrator.engine.executor import Executor
 from codex_orchestrator.engine.masking import mask_text, secret_values
@@ -101,6 +102,8 @@ class RunContext:
         self.parent = parent
         self._last_heartbeat = 0.0
         writer.journal = events.offset
+        # Per-run values the stages reuse (engine/keeping.py): computed once, not per stage.
+        self.cache: dict[str, Any] = {}
 
     @property
     def manifest(self) -> RunManifest:

@@ -30,11 +30,17 @@ def run_ref(ctx: RunContext) -> RunRef:
 
 
 def run_artifact_paths(ctx: RunContext) -> ArtifactPaths:
-    """Where this run keeps artifacts: as its manifest records, else as configured."""
+    """Where this run keeps artifacts: as its manifest records, else as configured
+    (decided once per run: stages reuse it)."""
     from codex_orchestrator.artifacts.runs import artifact_paths
 
-    raw = dict(ctx.manifest.extra)
-    return artifact_paths(ctx.settings.layout, run_ref(ctx), raw, ctx.settings.config.artifacts.dir)
+    cached = ctx.cache.get("artifact_paths")
+    if cached is None:
+        raw = dict(ctx.manifest.extra)
+        layout = ctx.settings.layout
+        cached = artifact_paths(layout, run_ref(ctx), raw, ctx.settings.config.artifacts.dir)
+        ctx.cache["artifact_paths"] = cached
+    return cached
 
 
 def run_artifacts(ctx: RunContext, manifest: RunManifest) -> RunArtifacts:
@@ -53,8 +59,12 @@ def run_artifacts(ctx: RunContext, manifest: RunManifest) -> RunArtifacts:
 def _store(ctx: RunContext, paths: ArtifactPaths) -> ObjectStore:
     from codex_orchestrator.artifacts.runs import moved_root_of
 
-    layout = ctx.settings.layout
-    return ObjectStore(layout.objects_dir(moved_root_of(layout, paths)))
+    store = ctx.cache.get("object_store")
+    if store is None:
+        layout = ctx.settings.layout
+        store = ObjectStore(layout.objects_dir(moved_root_of(layout, paths)))
+        ctx.cache["object_store"] = store
+    return store
 
 
 def open_stage(ctx: RunContext, record: CommandRecord) -> StageArtifacts:
@@ -74,6 +84,12 @@ def open_stage(ctx: RunContext, record: CommandRecord) -> StageArtifacts:
         ) from exc
 
 
+def remember_kept(ctx: RunContext, kept: StageArtifacts) -> None:
+    """Note what a finished stage kept, for the run-end collect (no reading it back)."""
+    if kept.result is not None:
+        ctx.cache.setdefault("kept", {})[kept.instance.instance_id] = kept.result
+
+
 def collect_run_end(ctx: RunContext, manifest: RunManifest) -> tuple[RunManifest, list[str]]:
     """Collect the finished run; the manifest with its artifact paths, and any warnings."""
     from codex_orchestrator.artifacts.collect import collect
@@ -81,7 +97,7 @@ def collect_run_end(ctx: RunContext, manifest: RunManifest) -> tuple[RunManifest
     run = run_artifacts(ctx, manifest)
     paths = run.paths
     try:
-        result = collect(run)
+        result = collect(run, defer_search=True, known=ctx.cache.get("kept"))
     except (OSError, OrchestratorError) as exc:
         return manifest, [f"collecting artifacts failed: {exc}"]
     layout = ctx.settings.layout

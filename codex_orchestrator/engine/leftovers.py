@@ -12,6 +12,7 @@ time (the pid was reused).
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 from collections.abc import Iterable
@@ -76,6 +77,12 @@ class StageSession:
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
+@functools.cache
+def _boot() -> float:
+    """The machine's boot time as psutil gives it (read once: it does not change)."""
+    return psutil.boot_time()
+
+
 def process_create_time(pid: int) -> float | None:
     """A process's create time as psutil gives it, read straight from /proc (cheap:
     no psutil.Process to build once per stage); psutil where /proc has no stat."""
@@ -83,7 +90,7 @@ def process_create_time(pid: int) -> float | None:
         with open(f"/proc/{pid}/stat", "rb") as handle:
             data = handle.read()
         fields = data[data.rfind(b")") + 2 :].split()
-        return psutil.boot_time() + int(fields[19]) / _TICKS
+        return _boot() + int(fields[19]) / _TICKS
     except (OSError, ValueError, IndexError):
         try:
             return psutil.Process(pid).create_time()

@@ -67,8 +67,9 @@ class StageLoop:
         self.jobs = max(1, settings.jobs or pipeline.jobs or os.cpu_count() or 1)
         self.recorded_blocked: set[str] = set()
         self.watch = ArtifactWatch(ctx, pipeline, self.scheduler)
-        self.running: dict[str, tuple[CommandJob, threading.Thread]] = {}
+        self.running: dict[str, CommandJob] = {}
         self.done: queue.Queue[_Done] = queue.Queue()
+        self.workers = _Workers(self._work)
 
     def run(self) -> None:
         """Run until nothing more can start and nothing runs."""
@@ -86,6 +87,7 @@ class StageLoop:
                 self._wait()
         finally:
             self._abandon_running()
+            self.workers.close()
 
     def _launch_ready(self) -> bool:
         progressed = False
@@ -150,11 +152,8 @@ class StageLoop:
             self._finish(self.run_child(ctx, stage, record))
         else:
             job = CommandJob(ctx, stage, record)
-            thread = threading.Thread(
-                target=self._work, args=(job,), name=f"stage-{stage.id}", daemon=True
-            )
-            self.running[stage.id] = (job, thread)
-            thread.start()
+            self.running[stage.id] = job
+            self.workers.submit(job, busy=len(self.running))
 
     def _work(self, job: CommandJob) -> None:
         settings = self.ctx.settings
@@ -173,8 +172,7 @@ class StageLoop:
             self._record_sessions()
             self.ctx.tick()
             return
-        job, thread = self.running.pop(stage_id)
-        thread.join()
+        job = self.running.pop(stage_id)
         if isinstance(outcome, BaseException):
             job.abandon()
             raise outcome
@@ -184,7 +182,7 @@ class StageLoop:
     def _record_sessions(self) -> None:
         """Put the sessions the stage threads reported into the manifest (the driver
         alone writes it; the events were journaled when the leaders started)."""
-        for job, _ in self.running.values():
+        for job in self.running.values():
             session = job.sink.session
             if session is None or job.session_recorded:
                 continue
@@ -204,11 +202,42 @@ class StageLoop:
         if not self.running:
             return
         self.ctx.settings.cancel.request("abort")
-        for job, thread in self.running.values():
-            thread.join()
+        for _ in range(len(self.running)):
+            self.done.get()  # each stage's thread reports once its command has ended
+        for job in self.running.values():
             with contextlib.suppress(Exception):
                 job.abandon()
         self.running.clear()
+
+
+class _Workers:
+    """The stage threads: one per stage running at once, reused from stage to stage
+    (starting a thread per stage costs a thread start and its handshake each time)."""
+
+    def __init__(self, work: Callable[[CommandJob], None]) -> None:
+        self._work = work
+        self._jobs: queue.SimpleQueue[CommandJob | None] = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+
+    def submit(self, job: CommandJob, *, busy: int) -> None:
+        """Run ``job`` on a stage thread; ``busy`` stages (this one included) now run."""
+        if len(self._threads) < busy:
+            thread = threading.Thread(
+                target=self._serve, name=f"stage-{len(self._threads) + 1}", daemon=True
+            )
+            self._threads.append(thread)
+            thread.start()
+        self._jobs.put(job)
+
+    def _serve(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            self._work(job)
+
+    def close(self) -> None:
+        """Let the stage threads end (each takes one stop mark; none is busy now)."""
+        for _ in self._threads:
+            self._jobs.put(None)
+        self._threads.clear()
 
 
 def blocked_summary(blockers: tuple[str, ...]) -> str:

@@ -73,7 +73,7 @@ def run_process(request: CommandRequest, sink: OutputSink, cancel: CancelSignal)
         proc = subprocess.Popen(
             request.argv,
             cwd=request.cwd,
-            env=dict(request.env),
+            env=request.env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -64,7 +64,12 @@ class Ready:
 
 
 class Scheduler:
-    """The state of one run's stage graph; see the module docstring."""
+    """The state of one run's stage graph; see the module docstring.
+
+    Incremental: each stage counts its needs that have not ended, and a stage whose
+    count reaches zero becomes a candidate. ``ready`` looks at candidates only, so a
+    run of N stages costs O(N + edges) in all, not O(N) per call.
+    """
 
     def __init__(
         self,
@@ -74,17 +79,25 @@ class Scheduler:
         stop_on_failure: bool = False,
     ) -> None:
         self._nodes = {node.id: node for node in nodes}
-        self._order = [node.id for node in nodes]
+        self._position = {node.id: i for i, node in enumerate(nodes)}
+        self._dependents: dict[str, list[str]] = {node.id: [] for node in nodes}
         for node in nodes:
             for need in node.needs:
                 if need not in self._nodes:
                     raise ValueError(f"stage {node.id!r} needs unknown stage {need!r}")
+                self._dependents[need].append(node.id)
         self._finished: dict[str, Outcome] = dict(finished or {})
         self._running: set[str] = set()
         self._blocked: dict[str, tuple[str, ...]] = {}
         self._gates: dict[str, bool] = {}
         self._stopped = False
         self._stop_on_failure = stop_on_failure
+        self._waiting = {
+            node.id: sum(1 for need in node.needs if not self._ended(need)) for node in nodes
+        }
+        self._candidates = {
+            node.id for node in nodes if not self._waiting[node.id] and not self._ended(node.id)
+        }
 
     @property
     def stopped(self) -> bool:
@@ -112,28 +125,33 @@ class Scheduler:
     def _bad(self, stage_id: str) -> bool:
         return stage_id in self._blocked or self._finished.get(stage_id) is Outcome.FAILED
 
+    def _settled(self, stage_id: str) -> None:
+        """``stage_id`` just ended: its dependents wait for one need less."""
+        self._candidates.discard(stage_id)
+        for dependent in self._dependents[stage_id]:
+            self._waiting[dependent] -= 1
+            if not self._waiting[dependent] and not (
+                dependent in self._running or self._ended(dependent)
+            ):
+                self._candidates.add(dependent)
+
     def ready(self) -> list[Ready]:
         """Stages to act on now, in pipeline order; blocked stages are settled on the way."""
         if self._stopped:
             return []
-        found: list[Ready] = []
-        changed = True
-        while changed:
+        while True:
+            found: list[Ready] = []
             changed = False
-            found = []
-            for stage_id in self._order:
-                if stage_id in self._running or self._ended(stage_id):
-                    continue
-                node = self._nodes[stage_id]
-                if not all(self._ended(need) for need in node.needs):
-                    continue
-                decision = self._decide(node)
+            for stage_id in sorted(self._candidates, key=self._position.__getitem__):
+                decision = self._decide(self._nodes[stage_id])
                 if isinstance(decision, tuple):
                     self._blocked[stage_id] = decision
+                    self._settled(stage_id)
                     changed = True  # its dependents may be settled now too
                 else:
                     found.append(decision)
-        return found
+            if not changed:
+                return found
 
     def _decide(self, node: Node) -> Ready | tuple[str, ...]:
         bad = tuple(need for need in node.needs if self._bad(need))
@@ -156,6 +174,7 @@ class Scheduler:
         if stage_id in self._running or self._ended(stage_id):
             raise ValueError(f"stage {stage_id!r} was already started")
         self._running.add(stage_id)
+        self._candidates.discard(stage_id)
 
     def finish(self, stage_id: str, outcome: Outcome) -> None:
         """``stage_id`` ended with ``outcome``."""
@@ -163,6 +182,7 @@ class Scheduler:
             raise ValueError(f"stage {stage_id!r} is not running")
         self._running.discard(stage_id)
         self._finished[stage_id] = outcome
+        self._settled(stage_id)
         if outcome is Outcome.FAILED and self._stop_on_failure:
             self._stopped = True
 
@@ -177,6 +197,7 @@ class Scheduler:
                 continue
             if stage_id in self._nodes:
                 self._blocked[stage_id] = (reason,)
+                self._settled(stage_id)
 
     def stop(self) -> None:
         """Launch nothing new; running stages finish."""

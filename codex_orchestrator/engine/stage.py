@@ -21,7 +21,7 @@ from codex_orchestrator.engine.executor import (
     CommandRequest,
     Executor,
 )
-from codex_orchestrator.engine.keeping import open_stage
+from codex_orchestrator.engine.keeping import open_stage, remember_kept
 from codex_orchestrator.engine.leftovers import StageSession
 from codex_orchestrator.engine.lines import LineSplitter, Run, Tail
 from codex_orchestrator.engine.masking import Masker
@@ -161,12 +161,11 @@ class CommandJob:
 
 def stage_environment(ctx: RunContext, stage: CommandStage) -> dict[str, str]:
     """The process environment: ours, then the stage's ``env``, then the run's variables."""
-    paths = ctx.paths
-    manifest = ctx.manifest
-    env = dict(os.environ)
-    env.update(stage.env)
-    env.update(
-        {
+    run_env = ctx.cache.get("run_env")
+    if run_env is None:  # the same for every stage of the run: built once
+        paths = ctx.paths
+        manifest = ctx.manifest
+        run_env = {
             "CODEX_ORCHESTRATOR_TASK_ID": manifest.task_id,
             "CODEX_ORCHESTRATOR_RUN_ID": manifest.run_id,
             "CODEX_ORCHESTRATOR_PIPELINE_ID": manifest.pipeline_id,
@@ -174,10 +173,13 @@ def stage_environment(ctx: RunContext, stage: CommandStage) -> dict[str, str]:
             "CODEX_ORCHESTRATOR_RUN_DIR": str(paths.run_dir),
             "CODEX_ORCHESTRATOR_RUNS_DIR": str(ctx.settings.layout.runs_dir),
             "CODEX_ORCHESTRATOR_ROOT": str(ctx.settings.layout.root),
-            "CODEX_ORCHESTRATOR_STAGE_ID": stage.id,
             "CODEX_ORCHESTRATOR_VERSION": __version__,
         }
-    )
+        ctx.cache["run_env"] = run_env
+        ctx.cache["base_env"] = {**os.environ, **run_env}
+    base: dict[str, str] = ctx.cache["base_env"]
+    env = {**os.environ, **stage.env, **run_env} if stage.env else dict(base)
+    env["CODEX_ORCHESTRATOR_STAGE_ID"] = stage.id
     return env
 
 
@@ -224,6 +226,7 @@ def finish_command_stage(
     )
     # Kept whatever the outcome: a failed or timed-out stage's files matter most.
     job.kept.finish(finished, ctx.manifest.run_id, job.cwd, stage.artifacts)
+    remember_kept(ctx, job.kept)
     return finished
 
 

@@ -171,7 +171,10 @@ class RunManifest:
 
     def command(self, index: int) -> CommandRecord:
         """The command record with this 1-based index."""
-        for record in self.commands:
+        commands = self.commands
+        if 0 < index <= len(commands) and commands[index - 1].index == index:
+            return commands[index - 1]  # the usual case: records in index order
+        for record in commands:
             if record.index == index:
                 return record
         raise KeyError(index)

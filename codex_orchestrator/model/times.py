@@ -12,8 +12,10 @@ def now_iso() -> str:
 
 def format_iso(moment: datetime) -> str:
     """Format an aware datetime as ISO-8601 UTC with milliseconds and ``Z``."""
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    if moment.utcoffset():
+        moment = moment.astimezone(UTC)
+    # isoformat is several times faster than strftime; "+00:00" becomes "Z".
+    return moment.isoformat(timespec="milliseconds")[:23] + "Z"
 
 
 def parse_iso(text: str | None) -> datetime | None:

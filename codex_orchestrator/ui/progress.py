@@ -68,8 +68,7 @@ class TextObserver:
             what = f"subpipeline {record.title}"
         else:
             what = record.command or record.title
-        running = [c.id for c in manifest.commands if c.status is CommandStatus.RUNNING]
-        also = [stage for stage in running if stage != record.id]
+        also = [stage for stage in self._running.values() if stage != record.id]
         alongside = f"  (running: {', '.join(also)})" if also else ""
         self._write(f"[{record.index}/{total}] {record.id}: {what}{alongside}")
         if record.kind != "subpipeline":

@@ -157,3 +157,22 @@ def test_list_show_ls_and_get(tmp_path: Path) -> None:
     text = run_cli_subprocess(tmp_path, "artifacts", "ls", "--run", run.run_id)
     assert "bin.dat" in text.stdout
     assert "archived" in text.stdout
+
+
+def test_the_run_end_collect_matches_a_rebuild_from_disk(tmp_path: Path) -> None:
+    """The runner's own collect reuses what each stage kept (no reading it back); a
+    rebuild from the files on disk must come to the same instances, byte for byte."""
+    stages = [
+        command("make", 'echo kept > "$CODEX_ORCHESTRATOR_WORKSPACE/a.txt"; echo out'),
+        command("fail", "echo broken >&2; exit 3"),
+    ]
+    write_config(tmp_path, pipeline("p", *stages))
+    result, _, run = start_json(tmp_path)
+    assert result.returncode == 1
+    instances = artifacts_dir(run) / "instances"
+    before = {p: p.read_bytes() for p in sorted(instances.glob("*/metadata.json"))}
+    run_level = read(artifacts_dir(run) / "metadata.json")["instances"]
+    assert [i["status"] for i in run_level] == ["succeeded", "failed"]
+    collect(tmp_path, run.run_id)
+    assert {p: p.read_bytes() for p in sorted(instances.glob("*/metadata.json"))} == before
+    assert read(artifacts_dir(run) / "metadata.json")["instances"] == run_level

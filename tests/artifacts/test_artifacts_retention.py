@@ -214,6 +214,30 @@ def test_search_finds_kept_text_and_logs_by_task_and_run(tmp_path: Path) -> None
     assert "no matches" in text.stdout
 
 
+def test_a_run_is_indexed_by_the_next_search_not_at_its_end(tmp_path: Path) -> None:
+    """The run's end notes it in search-pending.ndjson (no full-text indexing then);
+    the next search indexes it first, so it is found, and the note is used up."""
+    write_config(tmp_path, pipeline("p", command("say", "echo needle-in-log")))
+    first = start_json(tmp_path)[2]
+    pending = tmp_path / ".runs" / ".artifacts" / "search-pending.ndjson"
+    assert [json.loads(line)["run_id"] for line in pending.read_bytes().splitlines()] == [
+        first.run_id
+    ]
+    assert not (tmp_path / ".runs" / ".artifacts" / "search.sqlite").exists()
+    hits = cli_json(tmp_path, "artifacts", "search", "needle")
+    assert [(h["run_id"], h["path"]) for h in hits] == [(first.run_id, "output.log")]
+    assert not pending.exists()
+    second = start_json(tmp_path)[2]
+    again = cli_json(tmp_path, "artifacts", "search", "needle")
+    assert sorted(h["run_id"] for h in again) == sorted([first.run_id, second.run_id])
+    # An explicit collect indexes at once, and a pruned run noted earlier is skipped.
+    cli_json(tmp_path, "artifacts", "collect", "--run", first.run_id)
+    cli_json(tmp_path, "artifacts", "prune", "--keep-last", "1")
+    assert [h["run_id"] for h in cli_json(tmp_path, "artifacts", "search", "needle")] == [
+        second.run_id
+    ]
+
+
 def test_max_size_prunes_the_oldest_until_the_rest_fit(tmp_path: Path) -> None:
     stage = command("make", 'head -c 1048576 /dev/urandom > "$CODEX_ORCHESTRATOR_WORKSPACE/r.bin"')
     write_config(tmp_path, pipeline("p", stage))
