@@ -27,6 +27,9 @@ from codex_orchestrator.artifacts.records import (
 )
 from codex_orchestrator.errors import InvalidInput
 
+NO_MATCH = "the glob matched nothing"
+NO_ARTIFACT = "the registry artifact's file does not exist"
+
 
 def validate_glob(pattern: str) -> str:
     """A glob is relative to the stage's cwd and stays below it."""
@@ -101,12 +104,12 @@ class _Keeper:
             permissions=f"{permissions:04o}",
         )
 
-    def keep_matches(self, cwd: Path, pattern: str) -> None:
+    def keep_matches(
+        self, cwd: Path, pattern: str, shown: str | None = None, missing: str = NO_MATCH
+    ) -> None:
         matches = sorted(glob.glob(pattern, root_dir=cwd, recursive=True))
         if not matches:
-            self.warnings.append(
-                Problem(path=pattern, kind="no-match", message="the glob matched nothing")
-            )
+            self.warnings.append(Problem(path=shown or pattern, kind="no-match", message=missing))
             return
         for match in matches:
             source = cwd / match
@@ -172,7 +175,8 @@ def keep_stage(
     for pattern in globs:
         keeper.keep_matches(cwd, validate_glob(pattern))
     for path in produced:
-        keeper.keep_matches(root or cwd, validate_glob(path))
+        # A registry path is a file name, not a pattern (the registry checked it stays inside).
+        keeper.keep_matches(root or cwd, glob.escape(path), path, NO_ARTIFACT)
     files = tuple(keeper.files[name] for name in sorted(keeper.files))
     return KeepResult(files=files, errors=tuple(keeper.errors), warnings=tuple(keeper.warnings))
 

@@ -9,7 +9,7 @@ from codex_orchestrator.artifacts.objects import ObjectStore
 from codex_orchestrator.artifacts.stagekeep import StageArtifacts
 from codex_orchestrator.engine.context import RunContext
 from codex_orchestrator.errors import OrchestratorError, StoreError
-from codex_orchestrator.model import CommandRecord, RunManifest
+from codex_orchestrator.model import CommandRecord, CommandStage, RunManifest
 from codex_orchestrator.store.catalog import SOURCE_CLI, RunRef
 from codex_orchestrator.store.layout import ArtifactPaths, command_file_stem
 
@@ -72,6 +72,15 @@ def open_stage(ctx: RunContext, record: CommandRecord) -> StageArtifacts:
         raise StoreError(
             f"cannot create the stage's workspace under {paths.root}: {exc.strerror or exc}"
         ) from exc
+
+
+def produced_paths(ctx: RunContext, stage: CommandStage) -> tuple[str, ...]:
+    """Repository-relative paths of the registry artifacts ``stage`` produces (kept with it)."""
+    registry = ctx.settings.config.registry
+    if registry is None or not stage.produces:
+        return ()
+    specs = (registry.find(name) for name in stage.produces)
+    return tuple(dict.fromkeys(spec.path for spec in specs if spec is not None))
 
 
 def collect_run_end(ctx: RunContext, manifest: RunManifest) -> tuple[RunManifest, list[str]]:
