@@ -133,7 +133,11 @@ class _Keeper:
         if rel in self.files or os.path.lexists(destination):
             return  # already kept (by the workspace or an earlier glob)
         if stat.S_ISLNK(info.st_mode):
-            target = os.readlink(source)
+            try:
+                target = os.readlink(source)
+            except FileNotFoundError:
+                self.problem(rel, ProblemKind.VANISHED, "removed while it was being kept")
+                return
             if not _stays_inside(source, target, cwd):
                 self.problem(rel, ProblemKind.LINK_OUTSIDE, f"link to {target} leads outside")
                 return
