@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -158,3 +159,25 @@ def test_a_glob_match_vanishing_after_the_glob_is_recorded(
     assert [(p.path, p.kind) for p in kept.errors] == [("logs/gone.log", "vanished")]
     assert kept.partial is True
     assert (workspace / "logs/a.log").read_text() == "a.log"
+
+
+# Bound by a relative name: the workspace's absolute path may exceed AF_UNIX's 108 bytes.
+SOCKET = (
+    "import os, socket; os.chdir(os.environ['CODEX_ORCHESTRATOR_WORKSPACE']); "
+    "s = socket.socket(socket.AF_UNIX); s.bind('listen.sock'); "
+    "open('beside.txt', 'w').write('beside')"
+)
+
+
+def test_a_socket_in_the_workspace_is_recorded_not_kept(tmp_path: Path) -> None:
+    (tmp_path / "sock.py").write_text(SOCKET)
+    write(tmp_path, pipeline("p", command("serve", f"{sys.executable} sock.py")))
+    result, _, run = start_json(tmp_path)
+    assert result.returncode == 0, result.stderr
+    metadata = read(instance_dir(run, "01-serve") / "metadata.json")
+    assert metadata["partial"] is True
+    assert [(e["path"], e["kind"], e["message"]) for e in metadata["errors"]] == [
+        ("listen.sock", "special", "a socket is not kept")
+    ]
+    assert set(index_files(run)) == {("01-serve", "beside.txt")}
+    assert not os.path.lexists(instance_dir(run, "01-serve") / "workspace/listen.sock")
