@@ -27,6 +27,9 @@ from codex_orchestrator.artifacts.records import (
 )
 from codex_orchestrator.errors import InvalidInput
 
+NO_MATCH = "the glob matched nothing"
+NO_ARTIFACT = "the registry artifact's file does not exist"
+
 
 def validate_glob(pattern: str) -> str:
     """A glob is relative to the stage's cwd and stays below it."""
@@ -101,12 +104,12 @@ class _Keeper:
             permissions=f"{permissions:04o}",
         )
 
-    def keep_matches(self, cwd: Path, pattern: str) -> None:
+    def keep_matches(
+        self, cwd: Path, pattern: str, shown: str | None = None, missing: str = NO_MATCH
+    ) -> None:
         matches = sorted(glob.glob(pattern, root_dir=cwd, recursive=True))
         if not matches:
-            self.warnings.append(
-                Problem(path=pattern, kind="no-match", message="the glob matched nothing")
-            )
+            self.warnings.append(Problem(path=shown or pattern, kind="no-match", message=missing))
             return
         for match in matches:
             source = cwd / match
@@ -130,7 +133,11 @@ class _Keeper:
         if rel in self.files or os.path.lexists(destination):
             return  # already kept (by the workspace or an earlier glob)
         if stat.S_ISLNK(info.st_mode):
-            target = os.readlink(source)
+            try:
+                target = os.readlink(source)
+            except FileNotFoundError:
+                self.problem(rel, ProblemKind.VANISHED, "removed while it was being kept")
+                return
             if not _stays_inside(source, target, cwd):
                 self.problem(rel, ProblemKind.LINK_OUTSIDE, f"link to {target} leads outside")
                 return
@@ -172,7 +179,8 @@ def keep_stage(
     for pattern in globs:
         keeper.keep_matches(cwd, validate_glob(pattern))
     for path in produced:
-        keeper.keep_matches(root or cwd, validate_glob(path))
+        # A registry path is a file name, not a pattern (the registry checked it stays inside).
+        keeper.keep_matches(root or cwd, glob.escape(path), path, NO_ARTIFACT)
     files = tuple(keeper.files[name] for name in sorted(keeper.files))
     return KeepResult(files=files, errors=tuple(keeper.errors), warnings=tuple(keeper.warnings))
 

@@ -9,6 +9,7 @@ A run whose lock another process holds (a run in progress, a resume) is left alo
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -39,23 +40,38 @@ class PruneCandidate:
     run: RunArtifacts
     age_days: float
     size: int
+    # The top-level run of its tree: a subpipeline's child run goes with its parent.
+    root: str
+
+
+def _root(run_id: str, parents: dict[str, str | None]) -> str:
+    """The top of ``run_id``'s tree, through parents still running or still kept."""
+    seen = {run_id}
+    while (parent := parents.get(run_id)) is not None and parent in parents and parent not in seen:
+        run_id = parent
+        seen.add(run_id)
+    return run_id
 
 
 def candidates(layout: RunsLayout) -> list[PruneCandidate]:
     """Runs with kept files not yet pruned and not live, newest first."""
     now = datetime.now(UTC)
     found = []
+    parents: dict[str, str | None] = {}
     for ref in list_runs(layout, None):
         with contextlib.suppress(OrchestratorError):
             run = open_ref(layout, ref)
+            if run.live:  # its children wait for it
+                parents[ref.run_id] = run.manifest.parent_run_id
             if run.pruned_at or run.live or not run.paths.metadata.is_file():
                 continue
             if not (run.paths.instances_dir.exists() or run.packed):
                 continue
             moment = parse_iso(run.manifest.completed_at) or parse_iso(run.manifest.started_at)
             age = (now - moment).total_seconds() / 86400 if moment else 0.0
-            found.append(PruneCandidate(run=run, age_days=age, size=kept_size(run)))
-    return found
+            found.append(PruneCandidate(run=run, age_days=age, size=kept_size(run), root=""))
+            parents[ref.run_id] = run.manifest.parent_run_id
+    return [dataclasses.replace(c, root=_root(c.run.ref.run_id, parents)) for c in found]
 
 
 def kept_size(run: RunArtifacts) -> int:
@@ -68,7 +84,16 @@ def kept_size(run: RunArtifacts) -> int:
 
 
 def select(found: list[PruneCandidate], retention: Retention) -> list[PruneCandidate]:
-    """The runs the rules remove: older than ``days``, beyond ``keep_last``, over ``max_size``."""
+    """The runs the rules remove: older than ``days``, beyond ``keep_last``, over ``max_size``.
+
+    The rules count top-level runs (a parent's kept tree holds its children's files);
+    a child run goes when its top-level run goes, never alone: not while its parent runs.
+    """
+    chosen = _choose([c for c in found if c.root == c.run.ref.run_id], retention)
+    return [c for c in found if c.root in chosen]
+
+
+def _choose(found: list[PruneCandidate], retention: Retention) -> set[str]:
     chosen: dict[str, PruneCandidate] = {}
     if retention.days is not None:
         chosen |= {c.run.ref.run_id: c for c in found if c.age_days > retention.days}
@@ -86,7 +111,7 @@ def select(found: list[PruneCandidate], retention: Retention) -> list[PruneCandi
             if c.run.ref.run_id not in chosen:
                 chosen[c.run.ref.run_id] = c
                 total -= c.size
-    return [c for c in found if c.run.ref.run_id in chosen]
+    return set(chosen)
 
 
 @contextlib.contextmanager
@@ -133,7 +158,7 @@ def prune(
         stores: dict[str, ObjectStore] = {}
         # Excluded runs (the run just made) count towards keep-last and size, never go.
         for c in select(found, retention):
-            if c.run.ref.run_id in exclude:
+            if c.run.ref.run_id in exclude or c.root in exclude:
                 continue
             stores[str(c.run.store.directory)] = c.run.store
             entry = {"run_id": c.run.ref.run_id, "task_id": c.run.ref.task_id, "bytes": c.size}

@@ -9,7 +9,7 @@ from codex_orchestrator.artifacts.objects import ObjectStore
 from codex_orchestrator.artifacts.stagekeep import StageArtifacts
 from codex_orchestrator.engine.context import RunContext
 from codex_orchestrator.errors import OrchestratorError, StoreError
-from codex_orchestrator.model import CommandRecord, RunManifest
+from codex_orchestrator.model import CommandRecord, CommandStage, RunManifest
 from codex_orchestrator.store.catalog import SOURCE_CLI, RunRef
 from codex_orchestrator.store.layout import ArtifactPaths, command_file_stem
 
@@ -88,6 +88,15 @@ def remember_kept(ctx: RunContext, kept: StageArtifacts) -> None:
     """Note what a finished stage kept, for the run-end collect (no reading it back)."""
     if kept.result is not None:
         ctx.cache.setdefault("kept", {})[kept.instance.instance_id] = kept.result
+
+
+def produced_paths(ctx: RunContext, stage: CommandStage) -> tuple[str, ...]:
+    """Repository-relative paths of the registry artifacts ``stage`` produces (kept with it)."""
+    registry = ctx.settings.config.registry
+    if registry is None or not stage.produces:
+        return ()
+    specs = (registry.find(name) for name in stage.produces)
+    return tuple(dict.fromkeys(spec.path for spec in specs if spec is not None))
 
 
 def collect_run_end(ctx: RunContext, manifest: RunManifest) -> tuple[RunManifest, list[str]]:

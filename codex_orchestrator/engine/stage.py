@@ -21,7 +21,7 @@ from codex_orchestrator.engine.executor import (
     CommandRequest,
     Executor,
 )
-from codex_orchestrator.engine.keeping import open_stage, remember_kept
+from codex_orchestrator.engine.keeping import open_stage, produced_paths, remember_kept
 from codex_orchestrator.engine.leftovers import StageSession
 from codex_orchestrator.engine.lines import LineSplitter, Run, Tail
 from codex_orchestrator.engine.masking import Masker
@@ -225,7 +225,14 @@ def finish_command_stage(
         worker=outcome.worker,
     )
     # Kept whatever the outcome: a failed or timed-out stage's files matter most.
-    job.kept.finish(finished, ctx.manifest.run_id, job.cwd, stage.artifacts)
+    job.kept.finish(
+        finished,
+        ctx.manifest.run_id,
+        job.cwd,
+        stage.artifacts,
+        produced_paths(ctx, stage),
+        ctx.settings.layout.root,
+    )
     remember_kept(ctx, job.kept)
     return finished
 

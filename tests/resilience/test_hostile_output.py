@@ -84,6 +84,8 @@ def test_a_million_lines_are_captured_exactly_in_bounded_memory(project: Project
     assert output_bytes(stdout) == expected
     # runner.ndjson holds the same lines once each.
     assert output_bytes(run_events(run_dir)) == expected
+    # The kept transcript (output.log) has the same bytes, written within the same memory.
+    assert (run_dir / "artifacts/instances/01-out/output.log").read_bytes() == expected
 
 
 @pytest.mark.slow
@@ -101,6 +103,8 @@ def test_a_5mb_line_is_captured_exactly_in_bounded_memory(project: Project, newl
     run_dir = next(d for d in project.run_dirs() if manifest_of(d)["pipeline_id"] == "big")
     events = command_events(run_dir, "01-out")
     assert output_bytes(events) == b"x" * size + (b"\n" if newline else b"")
+    kept = run_dir / "artifacts/instances/01-out/output.log"
+    assert kept.read_bytes() == b"x" * size + (b"\n" if newline else b"")
     pieces = [e for e in events if e["type"] == "command:stdout"]
     assert len(pieces) > 1  # split into pieces, not held as one
     assert [e["seq"] for e in pieces] == list(range(1, len(pieces) + 1))
