@@ -13,6 +13,7 @@ from codex_orchestrator.errors import ConfigError
 from codex_orchestrator.model import ReportFormat
 
 _PLAIN_KEY = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$-]*$")
+_NO_ENV: Mapping[str, str] = MappingProxyType({})
 
 
 def key_path(path: str, key: str) -> str:
@@ -127,9 +128,9 @@ class FieldReader:
 
     def env(self, obj: Mapping[str, Any], where: str) -> Mapping[str, str]:
         raw = obj.get("env")
-        env_where = key_path(where, "env")
         if raw is None:
-            return MappingProxyType({})
+            return _NO_ENV
+        env_where = key_path(where, "env")
         if not isinstance(raw, dict):
             message = f"must be an object of strings, got {json_type(raw)}"
             raise self.error(env_where, message)

@@ -90,9 +90,9 @@ def with_registry(stage: Stage, registry: Registry | None) -> Stage:
 def names(reader: FieldReader, obj: Mapping[str, Any], where: str, key: str) -> tuple[str, ...]:
     """An optional array of distinct non-empty strings."""
     raw = obj.get(key)
-    here = key_path(where, key)
     if raw is None:
         return ()
+    here = key_path(where, key)
     if not isinstance(raw, list):
         raise reader.error(here, f"must be an array of strings, got {json_type(raw)}")
     seen: list[str] = []

@@ -35,7 +35,7 @@ from codex_orchestrator.engine.leftovers import (
     end_session,
     process_create_time,
 )
-from codex_orchestrator.engine.reaper import become_subreaper
+from codex_orchestrator.engine.reaper import become_subreaper, tree_rss
 from codex_orchestrator.model import Resources
 
 _STREAMS = (STDOUT, STDERR)
@@ -260,7 +260,11 @@ class _Supervisor:
             self.kill_at = float("inf")
 
     def _sample_tree(self) -> None:
-        """Add up the RSS of the command's live process tree (psutil)."""
+        """Add up the RSS of the command's live process tree (/proc, else psutil)."""
+        fast = tree_rss(self.proc.pid)
+        if fast is not None:
+            self.peak_tree_rss = max(self.peak_tree_rss, fast)
+            return
         try:
             root = psutil.Process(self.proc.pid)
             members = [root, *root.children(recursive=True)]

@@ -59,3 +59,38 @@ def own_children() -> list[int] | None:
         except OSError:
             return None  # no CONFIG_PROC_CHILDREN
     return pids
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def tree_rss(pid: int) -> int | None:
+    """The resident memory of ``pid`` and its descendants, in bytes, from /proc (each
+    process's ``task/*/children`` and ``statm``): a few reads per process, where
+    psutil's ``children(recursive=True)`` reads every process of the machine.
+    None where /proc cannot tell (then ask psutil)."""
+    total = 0
+    pending = [pid]
+    seen: set[int] = set()
+    while pending:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        try:
+            with open(f"/proc/{current}/statm", "rb") as handle:
+                total += int(handle.read().split()[1]) * _PAGE
+            tasks = os.listdir(f"/proc/{current}/task")
+        except FileNotFoundError:
+            continue  # it ended meanwhile
+        except (OSError, ValueError, IndexError):
+            return None
+        for tid in tasks:
+            try:
+                with open(f"/proc/{current}/task/{tid}/children", "rb") as handle:
+                    pending.extend(int(child) for child in handle.read().split())
+            except FileNotFoundError:
+                continue
+            except OSError:
+                return None  # no CONFIG_PROC_CHILDREN
+    return total
