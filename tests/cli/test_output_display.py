@@ -79,3 +79,35 @@ def test_json_mode_stdout_stays_one_document(project: Path) -> None:
     assert json.loads(result.stdout)  # nothing but the document
     assert "hello-out" not in _lines(result.stderr)  # output lines stay in the logs
     assert "--- last 20 line(s) of count ---" in result.stderr
+
+
+def _meet(me: str, other: str) -> str:
+    """A stage that prints only while the other stage runs too (each waits for the
+    other's mark, so the two overlap whatever the machine's speed)."""
+    wait = f"while [ ! -f {other}.{{}} ]; do sleep 0.02; done"
+    return (
+        f"touch {me}.started; {wait.format('started')}; echo line-from-{me}; "
+        f"echo err-from-{me} >&2; touch {me}.said; {wait.format('said')}"
+    )
+
+
+@pytest.mark.integration
+def test_stages_side_by_side_prefix_their_lines_with_the_stage_id(tmp_path: Path) -> None:
+    """With --jobs 2 two stages of a graph run at once: each line names its stage."""
+    write_config(
+        tmp_path,
+        pipeline(
+            "g",
+            command("root", "echo alone"),
+            command("left", _meet("left", "right"), needs=["root"]),
+            command("right", _meet("right", "left"), needs=["root"]),
+        ),
+    )
+    result = run_cli_subprocess(tmp_path, "start", "g", "--jobs", "2")
+    assert result.returncode == 0, result.stderr
+    out, err = _lines(result.stdout), _lines(result.stderr)
+    assert "alone" in out  # one stage at a time: no prefix
+    assert "left | line-from-left" in out
+    assert "right | line-from-right" in out
+    assert "left | err-from-left" in err
+    assert "right | err-from-right" in err
