@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
+import psutil
 import pytest
 from helpers import RunFiles, command, output_bytes, pipeline, start_json, tree, write_config
 
@@ -180,3 +182,46 @@ def test_a_stage_needing_a_resource_only_one_worker_has_runs_there(
         assert records[name]["status"] == "succeeded", records[name]["summary"]
         stem = Path(records[name]["log_path"]).stem
         assert output_bytes(run.command_events(stem), "stdout") == f"on {name}\n".encode()
+
+
+def test_a_halt_gate_ends_the_stage_running_on_a_worker(tmp_path: Path, cluster: Any) -> None:
+    """Config ``executor: dask``; a halt gate fires while a stage runs on a worker: its
+    whole tree there is ended, the run fails with ``status_detail`` naming the gate."""
+    write = "mkdir -p out; printf '%s' '{\"coverage\": 70}' > out/results.json"
+    write_config(
+        tmp_path,
+        pipeline(
+            "halting",
+            # tests writes its results once slow runs, so the halt meets a running stage.
+            command("tests", f"while [ ! -s slow.pid ]; do sleep 0.05; done; {write}"),
+            command("deploy", "echo deployed", needs=["tests"]),
+            command("slow", "sleep 300 & echo $! > slow.pid; wait"),
+        ),
+    )
+    config_path = tmp_path / "codex.orchestrator.json"
+    config = orjson.loads(config_path.read_bytes())
+    config["executor"] = {"kind": "dask", "scheduler": cluster.scheduler_address}
+    config["registry"] = {
+        "artifact_types": {
+            "results": {
+                "producer": "tests",
+                "consumers": ["deploy"],
+                "format": "json",
+                "path": "out/results.json",
+            }
+        }
+    }
+    config["gates"] = [
+        {"id": "coverage", "artifact": "results", "when": "coverage < `80`", "action": "halt"}
+    ]
+    config_path.write_bytes(orjson.dumps(config))
+    result, document, run = start_json(tmp_path, "--jobs", "2")
+    assert result.returncode == 1, result.stderr
+    assert (document["status"], document["status_detail"]) == ("failed", "gate:coverage")
+    records = {record["id"]: record for record in run.manifest()["commands"]}
+    assert records["tests"]["worker"].startswith("tcp://")
+    assert (records["slow"]["status"], records["deploy"]["status"]) == ("failed", "pending")
+    assert records["slow"]["worker"].startswith("tcp://")
+    assert run.error("03-slow")["reason"] == "cancelled"
+    sleeper = int((tmp_path / "slow.pid").read_text())
+    assert not psutil.pid_exists(sleeper) or psutil.Process(sleeper).status() == "zombie"

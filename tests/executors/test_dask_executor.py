@@ -472,6 +472,10 @@ def test_without_a_scheduler_a_local_cluster_runs_the_stages(tmp_path: Path) -> 
     (record,) = run.manifest()["commands"]
     assert record["worker"].startswith("tcp://127.0.0.1:")
     assert output_bytes(run.command_events("01-hi"), "stdout") == b"hello from hi\n"
+    # Shut down with the run: nothing listens at its worker's address any more.
+    host, port = record["worker"].removeprefix("tcp://").rsplit(":", 1)
+    with socket.socket() as probe, pytest.raises(ConnectionRefusedError):
+        probe.connect((host, int(port)))
 
 
 @contextlib.contextmanager
