@@ -13,7 +13,9 @@ local, dask ...) after one warm-up round, and prints a markdown table:
 - per-stage gap, from the manifests of those two: each stage's span as the runner
   records it (``started_at`` to ``completed_at``) minus its command's ``duration_ms``
   (measured where it ran): what running a stage costs beyond its command, per stage,
-  with no start-up in it.
+  with no start-up in it. The ``sleep 1`` stages print the time before and after, which
+  splits their gap into its start (``started_at`` to the first line) and end (the last
+  line to ``completed_at``).
 - ``baseline``: a bare Dask task round trip (submit a no-op, wait for its result) on
   the same cluster: the part of the overhead that is Dask's own.
 - ``live-delay``: a stage prints a timestamped line every 100 ms for 2 s; the delay from
@@ -59,7 +61,8 @@ def _command(stage_id: str, shell: str, **extra: Any) -> dict[str, Any]:
 
 def write_project(root: Path) -> None:
     """One project holding the four pipelines."""
-    sleepers = [_command(f"p{i:02d}", "sleep 1", needs=["go"]) for i in range(PARALLEL)]
+    stamped = "date +%s.%N; sleep 1; date +%s.%N"
+    sleepers = [_command(f"p{i:02d}", stamped, needs=["go"]) for i in range(PARALLEL)]
     pipelines = [
         _config([_command("s000", "true")], "stages-1"),
         _config([_command(f"s{i:03d}", "true") for i in range(STAGES)], "stages-200"),
@@ -126,6 +129,23 @@ def stage_gaps(root: Path, document: dict[str, Any]) -> list[float]:
     return gaps
 
 
+def edge_lags(root: Path, document: dict[str, Any]) -> tuple[list[float], list[float]]:
+    """Per stage printing two timestamps: ``started_at`` to its first, its last to
+    ``completed_at`` (seconds): the runner's view of a stage's start and end."""
+    manifest = orjson.loads((root / document["manifest"]).read_bytes())
+    heads, tails = [], []
+    for record in manifest["commands"]:
+        printed = [
+            float(event["data"])
+            for event in map(orjson.loads, (root / record["log_path"]).read_bytes().splitlines())
+            if event.get("type") == "command:stdout"
+        ]
+        if len(printed) == 2:
+            heads.append(printed[0] - datetime.fromisoformat(record["started_at"]).timestamp())
+            tails.append(datetime.fromisoformat(record["completed_at"]).timestamp() - printed[1])
+    return heads, tails
+
+
 def cell(values: list[float], scale: float = 1.0, unit: str = "s") -> str:
     """``median (min-max)`` of ``values`` times ``scale``."""
     med = statistics.median(values) * scale
@@ -164,6 +184,9 @@ def main() -> None:
                     if round_no:
                         walls.setdefault((pipeline, name), []).append(wall)
                         gaps.setdefault((pipeline, name), []).extend(stage_gaps(root, document))
+                        heads, tails = edge_lags(root, document)
+                        gaps.setdefault((f"{pipeline} start", name), []).extend(heads)
+                        gaps.setdefault((f"{pipeline} end", name), []).extend(tails)
             _, document = run_once(root, "live-delay", dask)
             roundtrip = bare_roundtrip(cluster.scheduler_address)
             if round_no:
@@ -203,6 +226,12 @@ def report(
             f"| `{pipeline}` | per-stage gap: span in the manifest - duration_ms "
             f"| {cell(gaps[pipeline, 'local'], 1000, 'ms')} "
             f"| {cell(gaps[pipeline, 'dask'], 1000, 'ms')} |"
+        )
+    for edge, meaning in (("start", "submitted -> first line"), ("end", "last line -> ended")):
+        print(
+            f"| `parallel-16` | {meaning} (runner's timestamps, printed ones) "
+            f"| {cell(gaps[f'parallel-16 {edge}', 'local'], 1000, 'ms')} "
+            f"| {cell(gaps[f'parallel-16 {edge}', 'dask'], 1000, 'ms')} |"
         )
     baseline = cell(bare, 1000, "ms")
     print(f"| baseline | a bare Dask task (submit a no-op, get its result) | — | {baseline} |")
