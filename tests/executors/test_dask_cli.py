@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import psutil
 import pytest
 from helpers import RunFiles, command, output_bytes, pipeline, start_json, tree, write_config
+
+from .procs import process_ended
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -107,7 +108,6 @@ def _assert_same_evidence(local: RunFiles, dask: RunFiles) -> None:
     assert tree(dask.run_dir) == tree(local.run_dir)
     local_manifest, dask_manifest = local.manifest(), dask.manifest()
     assert set(dask_manifest["resources"]) == set(local_manifest["resources"])
-    assert dask_manifest["resources"]["peak_rss_bytes"] > 0
     local_records = {record["id"]: record for record in local_manifest["commands"]}
     for record in dask_manifest["commands"]:
         twin = local_records[record["id"]]
@@ -116,6 +116,8 @@ def _assert_same_evidence(local: RunFiles, dask: RunFiles) -> None:
         assert set(record["resources"]) == set(twin["resources"])
         # CPU from wait4 on the worker; peak RSS is sampled, so a short stage may have none.
         assert isinstance(record["resources"]["cpu_seconds"], float)
+        peak = record["resources"]["peak_rss_bytes"]
+        assert peak is None or (isinstance(peak, int) and peak > 0)
         stem = Path(record["log_path"]).stem
         assert stem == Path(twin["log_path"]).stem
         events = dask.command_events(stem)
@@ -224,4 +226,4 @@ def test_a_halt_gate_ends_the_stage_running_on_a_worker(tmp_path: Path, cluster:
     assert records["slow"]["worker"].startswith("tcp://")
     assert run.error("03-slow")["reason"] == "cancelled"
     sleeper = int((tmp_path / "slow.pid").read_text())
-    assert not psutil.pid_exists(sleeper) or psutil.Process(sleeper).status() == "zombie"
+    assert process_ended(sleeper)

@@ -38,6 +38,8 @@ from helpers import (
 
 from codex_orchestrator.store.journal import merge_journal
 
+from .procs import process_ended
+
 distributed = pytest.importorskip("distributed")
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
@@ -328,7 +330,7 @@ def test_a_stage_over_its_timeout_is_ended_on_the_worker(tmp_path: Path, cluster
     assert record["resources"]["cpu_seconds"] >= 0
     assert run.error("01-nap")["reason"] == "command-timeout"
     child = int(output_bytes(run.command_events("01-nap"), "stdout").split(b"=")[1])
-    assert not psutil.pid_exists(child) or psutil.Process(child).status() == "zombie"
+    assert process_ended(child)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
@@ -361,7 +363,7 @@ def test_cancel_ends_the_stage_on_its_worker(
     assert (hold["status"], later["status"]) == ("failed", "pending")
     assert hold["worker"].startswith("tcp://")
     assert run.error("01-hold")["reason"] == "cancelled"
-    assert not psutil.pid_exists(child) or psutil.Process(child).status() == "zombie"
+    assert process_ended(child)
     assert not _marked(tmp_path), "processes left on workers"
 
 
