@@ -1,7 +1,7 @@
 """The Dask executor against a real cluster of worker processes in the test process.
 
-One module-scoped ``LocalCluster(processes=True)`` serves the tests; the runner is the
-real CLI in a subprocess, pointed at it with ``--scheduler``. Each test asserts on the
+The package's ``LocalCluster(processes=True)`` (conftest.py) serves the tests; the
+runner is the real CLI in a subprocess, pointed at it with ``--scheduler``. Each test asserts on the
 evidence a reviewer reads: the manifest (with the worker of each stage), the events,
 the command files, the error files, and the processes left on the workers' host.
 """
@@ -38,6 +38,8 @@ from helpers import (
 
 from codex_orchestrator.store.journal import merge_journal
 
+from .procs import process_ended
+
 distributed = pytest.importorskip("distributed")
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
@@ -45,27 +47,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.integration]
 # How long a test waits for a run to reach a state (not a timing assertion).
 PATIENCE_SECONDS = 60
 MARK = "CODEX_ORCHESTRATOR_DASK_TASK"
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[Any]:
-    """Two worker processes (each offering cpu=2), shared by the module's tests."""
-    with distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=2,
-        processes=True,
-        dashboard_address="127.0.0.1:0",
-        resources={"cpu": 2},
-        silence_logs=40,
-    ) as local:
-        yield local
-
-
-@pytest.fixture(scope="module")
-def client(cluster: Any) -> Iterator[Any]:
-    """A client of the test's cluster, to look at its workers."""
-    with distributed.Client(cluster, set_as_default=False) as dask_client:
-        yield dask_client
 
 
 def _start(project: Path, cluster: Any, *args: str) -> tuple[Any, dict[str, Any], RunFiles]:
@@ -119,16 +100,18 @@ def _wait_for_line_prefix(run_dir: Path, prefix: str, proc: subprocess.Popen[byt
         time.sleep(0.05)
 
 
-def _marked(key_part: str = "") -> list[psutil.Process]:
-    """Processes on this host started by a Dask stage (their environment carries the mark)."""
+def _marked(where: Path) -> list[psutil.Process]:
+    """Live processes started by a Dask stage in ``where`` (their environment has the mark).
+
+    Only this test's: other test runs on the machine may have stages of their own.
+    """
     found = []
     for proc in psutil.process_iter():
         try:
-            value = proc.environ().get(MARK)
+            if MARK in proc.environ() and Path(proc.cwd()).is_relative_to(where):
+                found.append(proc)
         except (psutil.Error, OSError):
-            continue
-        if value is not None and key_part in value:
-            found.append(proc)
+            continue  # gone, or a zombie (it has no cwd any more)
     return found
 
 
@@ -227,7 +210,7 @@ def test_cancel_reaches_running_and_queued_stages(tmp_path: Path, cluster: Any) 
             for thread in threads:
                 thread.start()
             deadline = time.monotonic() + PATIENCE_SECONDS
-            while len(_marked()) < 4:
+            while len(_marked(tmp_path)) < 4:
                 assert time.monotonic() < deadline, "four stages never ran at once"
                 time.sleep(0.05)
             cancel.request("SIGTERM")
@@ -240,7 +223,7 @@ def test_cancel_reaches_running_and_queued_stages(tmp_path: Path, cluster: Any) 
     ran = [outcome for outcome in results.values() if outcome.worker is not None]
     assert len(ran) == 4
     assert all(outcome.signal == "SIGTERM" for outcome in ran)
-    assert not [p for p in _marked() if p.status() != "zombie"], "processes left on workers"
+    assert not _marked(tmp_path), "processes left on workers"
 
 
 def test_a_sink_that_fails_ends_the_stage_on_its_worker(tmp_path: Path, cluster: Any) -> None:
@@ -264,7 +247,7 @@ def test_a_sink_that_fails_ends_the_stage_on_its_worker(tmp_path: Path, cluster:
         with CancelWatch() as cancel, pytest.raises(StoreError):
             executor.run(request, Full(), cancel)
         deadline = time.monotonic() + PATIENCE_SECONDS
-        while [p for p in _marked() if p.status() != "zombie"]:
+        while _marked(tmp_path):
             assert time.monotonic() < deadline, "the stage ran on after its runner gave up"
             time.sleep(0.05)
     finally:
@@ -347,7 +330,7 @@ def test_a_stage_over_its_timeout_is_ended_on_the_worker(tmp_path: Path, cluster
     assert record["resources"]["cpu_seconds"] >= 0
     assert run.error("01-nap")["reason"] == "command-timeout"
     child = int(output_bytes(run.command_events("01-nap"), "stdout").split(b"=")[1])
-    assert not psutil.pid_exists(child) or psutil.Process(child).status() == "zombie"
+    assert process_ended(child)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
@@ -367,7 +350,7 @@ def test_cancel_ends_the_stage_on_its_worker(
     run_dir = _run_dir(tmp_path, proc)
     child = int(_wait_for_line_prefix(run_dir, "child=", proc).split("=")[1])
     deadline = time.monotonic() + PATIENCE_SECONDS
-    while len(_marked()) < 5:  # sh, sleep &, the subshell, its sleep, cat
+    while len(_marked(tmp_path)) < 5:  # sh, sleep &, the subshell, its sleep, cat
         assert time.monotonic() < deadline, "the stage's processes are not all visible"
         time.sleep(0.05)
     proc.send_signal(sig)
@@ -380,8 +363,8 @@ def test_cancel_ends_the_stage_on_its_worker(
     assert (hold["status"], later["status"]) == ("failed", "pending")
     assert hold["worker"].startswith("tcp://")
     assert run.error("01-hold")["reason"] == "cancelled"
-    assert not psutil.pid_exists(child) or psutil.Process(child).status() == "zombie"
-    assert not [p for p in _marked() if p.status() != "zombie"], "processes left on workers"
+    assert process_ended(child)
+    assert not _marked(tmp_path), "processes left on workers"
 
 
 def test_a_worker_killed_mid_stage_fails_the_stage_and_resume_reruns_it(
@@ -397,7 +380,7 @@ def test_a_worker_killed_mid_stage_fails_the_stage_and_resume_reruns_it(
     run_dir = _run_dir(tmp_path, proc)
     _wait_for_line(run_dir, "ready", proc)
     pids = client.run(os.getpid)
-    stage_procs = _marked()
+    stage_procs = _marked(tmp_path)
     assert stage_procs
     stage_pids = {p.pid for p in stage_procs}
     running_on = [
@@ -420,7 +403,7 @@ def test_a_worker_killed_mid_stage_fails_the_stage_and_resume_reruns_it(
     )
     assert run.error("01-victim")["reason"] == "worker-lost"
     deadline = time.monotonic() + PATIENCE_SECONDS
-    while [p for p in _marked() if p.status() != "zombie"]:
+    while _marked(tmp_path):
         assert time.monotonic() < deadline, "the lost stage's processes outlived it"
         time.sleep(0.1)
     client.wait_for_workers(2, timeout=PATIENCE_SECONDS)
@@ -429,6 +412,8 @@ def test_a_worker_killed_mid_stage_fails_the_stage_and_resume_reruns_it(
         "resume",
         "--run",
         run_dir.name,
+        "--executor",
+        "dask",
         "--scheduler",
         cluster.scheduler_address,
         "--format",
@@ -436,9 +421,13 @@ def test_a_worker_killed_mid_stage_fails_the_stage_and_resume_reruns_it(
     )
     assert resumed.returncode == 0, resumed.stderr
     assert json_document(resumed)["status"] == "succeeded"
-    (record,) = run.manifest()["commands"]
+    manifest = run.manifest()
+    (record,) = manifest["commands"]
     assert record["status"] == "succeeded"
     assert record["summary"] == "recovered"
+    # It ran again on the cluster (the restarted worker or the other one), not locally.
+    assert record["worker"] in client.scheduler_info()["workers"]
+    assert manifest["resume_events"][-1]["outcome"] == "accepted"
 
 
 def test_resources_choose_workers_and_unmet_ones_fail_at_once(tmp_path: Path, cluster: Any) -> None:
@@ -485,6 +474,10 @@ def test_without_a_scheduler_a_local_cluster_runs_the_stages(tmp_path: Path) -> 
     (record,) = run.manifest()["commands"]
     assert record["worker"].startswith("tcp://127.0.0.1:")
     assert output_bytes(run.command_events("01-hi"), "stdout") == b"hello from hi\n"
+    # Shut down with the run: nothing listens at its worker's address any more.
+    host, port = record["worker"].removeprefix("tcp://").rsplit(":", 1)
+    with socket.socket() as probe, pytest.raises(ConnectionRefusedError):
+        probe.connect((host, int(port)))
 
 
 @contextlib.contextmanager

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -196,20 +195,64 @@ def test_no_runs(layout: RunsLayout) -> None:
         locate_run(layout, NEW, None)
 
 
+class _Reads:
+    """Which directories were listed and which files read, while it is installed."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.listed: list[Path] = []
+        self.read: list[Path] = []
+        scandir, iterdir, read_bytes = os.scandir, Path.iterdir, Path.read_bytes
+
+        def counted_scandir(path: Any = ".") -> Any:
+            self.listed.append(Path(path))
+            return scandir(path)
+
+        def counted_iterdir(path: Path) -> Any:
+            self.listed.append(path)
+            return iterdir(path)
+
+        def counted_read_bytes(path: Path) -> bytes:
+            self.read.append(path)
+            return read_bytes(path)
+
+        monkeypatch.setattr(os, "scandir", counted_scandir)
+        monkeypatch.setattr(Path, "iterdir", counted_iterdir)
+        monkeypatch.setattr(Path, "read_bytes", counted_read_bytes)
+
+    def reset(self) -> None:
+        self.listed.clear()
+        self.read.clear()
+
+
 @pytest.mark.slow
-def test_locating_a_canonical_run_stays_fast_among_many(layout: RunsLayout) -> None:
+def test_locating_a_canonical_run_stays_cheap_among_many(
+    layout: RunsLayout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """By id: no run directory listed, no manifest read, however many runs there are.
+
+    The latest run of a task: each run directory listed once, canonical manifests only
+    looked at, and only the manifests of runs that are not canonical read.
+    """
     for index in range(2000):
         cli_run(layout, "0001", f"2025-11-01T10-00-00-000Z-{index:08x}")
     for index in range(200):
         mcp_run(layout, "0001", f"2025-10-01T10-00-00-000Z-{index:08x}")
+    reads = _Reads(monkeypatch)
 
-    started = time.perf_counter()
-    locate_run(layout, "2025-11-01T10-00-00-000Z-00000400", None)
-    located = time.perf_counter() - started
-    started = time.perf_counter()
+    located = locate_run(layout, "2025-11-01T10-00-00-000Z-00000400", None)
+    assert located.manifest_path == layout.run("0001", located.run_id).manifest
+    assert located.source == "cli"
+    # Only the runs root, to learn the tasks: not the 2200 entries of cli/ and mcp/.
+    assert reads.listed == [layout.runs_dir]
+    assert reads.read == []
+
+    reads.reset()
     latest = latest_run(layout, "0001")
-    listed = time.perf_counter() - started
-
     assert latest.run_id == "2025-11-01T10-00-00-000Z-000007cf"
-    assert located < 0.01
-    assert listed < 0.5
+    # The 2000 canonical runs' compat pointers are skipped; the 200 older mcp
+    # manifests are each read once; no canonical manifest is read.
+    assert sorted(reads.listed) == sorted(
+        [layout.cli_dir("0001"), layout.mcp_dir("0001"), layout.legacy_dir()]
+    )
+    assert len(reads.read) == len(set(reads.read)) == 200
+    assert {path.parent.parent for path in reads.read} == {layout.mcp_dir("0001")}
