@@ -86,13 +86,15 @@ def collect(
     atomic_write(paths.summary, render_summary(run.manifest, tree.instances, tails).encode())
     atomic_write(paths.metadata, orjson.dumps(metadata, option=JSON_OPTIONS))
     if index_search:
-        from codex_orchestrator.artifacts import search
-
         with contextlib.suppress(OSError, OrchestratorError):
             if defer_search:  # the run-end collect: the next search indexes it
-                search.defer_index(run)
+                from codex_orchestrator.artifacts.search_pending import defer_index
+
+                defer_index(run)
             else:
-                search.index_run(run, tree.instances, tree.files)
+                from codex_orchestrator.artifacts.search import index_run
+
+                index_run(run, tree.instances, tree.files)
     relative = run.layout.relative(paths.root)
     if not tree.instances:
         return CollectResult(

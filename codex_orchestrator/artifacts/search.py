@@ -19,15 +19,12 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-import orjson
-from filelock import FileLock, Timeout
-
 from codex_orchestrator.artifacts.instances import read_json
 from codex_orchestrator.artifacts.records import FileKind, KeptFile
 from codex_orchestrator.artifacts.runs import RunArtifacts, open_ref
+from codex_orchestrator.artifacts.search_pending import take_pending
 from codex_orchestrator.errors import InvalidInput, OrchestratorError, StoreError
 from codex_orchestrator.store.catalog import locate_run
-from codex_orchestrator.store.fsutil import append_line_locked, lock_path_for
 from codex_orchestrator.store.layout import RunsLayout
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -37,8 +34,6 @@ MAX_LINE_BYTES = 4096  # of one line; the index is for finding, get returns the 
 BLOCK_LINES = 64
 SNIPPET_CHARS = 120
 OUTPUT_LOG = "output.log"
-PENDING_NAME = "search-pending.ndjson"
-PENDING_LOCK_SECONDS = 30.0
 # Blocks of lines in a plain table (indexed by run, so a run's rows go quickly), and
 # an FTS5 index over their text that stores no second copy (external content).
 _SCHEMA = (
@@ -94,30 +89,10 @@ def index_run(
     return int(rows)
 
 
-def defer_index(run: RunArtifacts) -> None:
-    """Note a collected run for indexing at the next search (see the module docstring)."""
-    entry = {"task_id": run.ref.task_id, "run_id": run.manifest.run_id}
-    append_line_locked(_pending(run.layout), orjson.dumps(entry))
-
-
 def catch_up(layout: RunsLayout) -> int:
     """Index the runs noted since the last search; how many were indexed."""
-    pending = _pending(layout)
-    if not pending.exists():
-        return 0
-    try:
-        with FileLock(lock_path_for(pending), timeout=PENDING_LOCK_SECONDS):
-            noted = pending.read_bytes()
-            pending.unlink()
-    except (Timeout, OSError):
-        return 0  # another search is indexing them now
-    runs: dict[tuple[str, str], None] = {}
-    for line in noted.splitlines():
-        with contextlib.suppress(orjson.JSONDecodeError, TypeError, KeyError):
-            entry = orjson.loads(line)
-            runs[(str(entry["task_id"]), str(entry["run_id"]))] = None
     indexed = 0
-    for task_id, run_id in runs:
+    for task_id, run_id in take_pending(layout):
         with contextlib.suppress(OrchestratorError, OSError, sqlite3.Error):
             run = open_ref(layout, locate_run(layout, run_id, task_id))
             metadata, index = read_json(run.paths.metadata), read_json(run.paths.index)
@@ -128,10 +103,6 @@ def catch_up(layout: RunsLayout) -> int:
             index_run(run, instances, files)
             indexed += 1
     return indexed
-
-
-def _pending(layout: RunsLayout) -> Path:
-    return layout.search_index().with_name(PENDING_NAME)
 
 
 def _delete_run(db: sqlite3.Connection, run_id: str) -> None:
