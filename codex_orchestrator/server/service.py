@@ -6,6 +6,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 import orjson
 
@@ -95,6 +96,13 @@ class RunsService:
         self._status_cache[run_id] = _Cached(key=key, at=time.monotonic(), ref=ref, body=body)
         return body
 
+    def report_html(self, run_id: str) -> bytes:
+        """The run's HTML report (as ``report --format html``), rendered now."""
+        from codex_orchestrator.report.html import render_html
+        from codex_orchestrator.report.model import load_report
+
+        return render_html(load_report(self.layout, self.locate(run_id)))
+
     def events_file(self, ref: RunRef) -> Path | None:
         """The run's ``runner.ndjson`` when it lies inside ``.runs``."""
         return within_runs(self.layout, ref.manifest_path.with_name("runner.ndjson"))
@@ -146,7 +154,13 @@ def detail_of(view: RunStatusView) -> RunDetail:
         commands=[stage_from(record) for record in data["commands"]],
         child_runs=[ChildRun(**child) for child in data["child_runs"]],
         activity=Activity(**view.activity),
+        report_url=report_url(view.ref.run_id),
     )
+
+
+def report_url(run_id: str) -> str:
+    """Where this server serves the run's HTML report."""
+    return f"/runs/{quote(run_id, safe='')}/report.html"
 
 
 def _file_key(manifest: Path) -> tuple[int, ...]:
