@@ -30,6 +30,7 @@ from codex_orchestrator.errors import (
 )
 from codex_orchestrator.report.html_assets import content_security_policy
 from codex_orchestrator.server.models import ErrorBody, OutputTail, RunDetail, RunSummary
+from codex_orchestrator.server.polling import CachedStatusMiddleware
 from codex_orchestrator.server.security import BearerTokenMiddleware
 from codex_orchestrator.server.service import RunsService
 from codex_orchestrator.server.sse import run_events, start_offset
@@ -113,6 +114,8 @@ def create_app(settings: AppSettings) -> FastAPI:
         from codex_orchestrator.server.mcp_tools import mount_mcp
 
         mount_mcp(app, mcp_server, allowed_hosts=settings.allowed_hosts)
+    # Innermost of the middlewares: the Host and token checks below wrap it.
+    app.add_middleware(CachedStatusMiddleware, cache=service.status_cache)
     if settings.allowed_hosts is not None:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
     if settings.token is not None:
