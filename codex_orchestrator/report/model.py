@@ -199,6 +199,8 @@ def _child(
 ) -> RunReport | None:
     try:
         ref = locate_run(layout, run_id, task_id)
+        if _inside_runs(layout, ref.manifest_path) is None:
+            return None  # linked out of the tree: never read into a report
         return _load(layout, ref, depth=depth + 1, seen=seen, generated_at=generated_at)
     except OrchestratorError:
         return None  # a child that is gone or unreadable: the parent's record still shows
@@ -208,7 +210,8 @@ def _failure(layout: RunsLayout, manifest_path: Path, record: CommandRecord) -> 
     if record.error_file is None and record.status is not CommandStatus.FAILED:
         return None
     path = error_file_beside(manifest_path, record.index, record.id)
-    data = read_error_file(path)
+    inside = _inside_runs(layout, path)
+    data = read_error_file(inside) if inside is not None else None
     if data is None and record.error_file:
         recorded = _inside_runs(layout, layout.from_recorded(record.error_file))
         data = read_error_file(recorded) if recorded is not None else None

@@ -11,7 +11,13 @@ from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    Response,
+    StreamingResponse,
+)
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
@@ -22,7 +28,9 @@ from codex_orchestrator.errors import (
     OrchestratorError,
     RunNotFound,
 )
+from codex_orchestrator.report.html_assets import content_security_policy
 from codex_orchestrator.server.models import ErrorBody, OutputTail, RunDetail, RunSummary
+from codex_orchestrator.server.polling import CachedStatusMiddleware
 from codex_orchestrator.server.security import BearerTokenMiddleware
 from codex_orchestrator.server.service import RunsService
 from codex_orchestrator.server.sse import run_events, start_offset
@@ -41,6 +49,14 @@ SSE_EVENT: dict[str, Any] = {
         "id": {"type": "string", "pattern": "^[0-9]+$"},
     },
     "required": ["data"],
+}
+# The report is a page of this origin holding text from commands: its own policy (only
+# its inline script, no network) also as a header, sandboxed to an opaque origin.
+REPORT_HEADERS = {
+    "Content-Security-Policy": f"sandbox allow-scripts; {content_security_policy()}",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
 }
 LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "::1", "[::1]"]
 
@@ -98,6 +114,8 @@ def create_app(settings: AppSettings) -> FastAPI:
         from codex_orchestrator.server.mcp_tools import mount_mcp
 
         mount_mcp(app, mcp_server, allowed_hosts=settings.allowed_hosts)
+    # Innermost of the middlewares: the Host and token checks below wrap it.
+    app.add_middleware(CachedStatusMiddleware, cache=service.status_cache)
     if settings.allowed_hosts is not None:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
     if settings.token is not None:
@@ -164,6 +182,24 @@ def _add_run_routes(app: FastAPI, service: RunsService) -> None:
     ) -> OutputTail:
         """The last lines a stage printed (stdout and stderr, in order)."""
         return service.output(run_id, index, lines)
+
+    @app.get(
+        "/runs/{run_id}/report.html",
+        # Not HTMLResponse here: the errors stay documented as application/json.
+        response_class=Response,
+        responses={
+            **ERRORS,
+            200: {
+                "description": "The run's self-contained HTML report (as ``report --format "
+                "html``): stages, timeline, failures, artifacts, gates, child runs.",
+                "content": {"text/html": {"schema": {"type": "string"}}},
+            },
+        },
+        tags=["runs"],
+    )
+    def run_report(run_id: str) -> HTMLResponse:
+        """The run's HTML report, rendered from its files now (a live run's so far)."""
+        return HTMLResponse(service.report_html(run_id), headers=REPORT_HEADERS)
 
     @app.get(
         "/runs/{run_id}/events",

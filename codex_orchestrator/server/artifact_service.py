@@ -7,16 +7,18 @@ Collecting is the only thing the server writes, and it writes through
 from __future__ import annotations
 
 import base64
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from pydantic import ValidationError
 
 from codex_orchestrator.artifacts import listing
 from codex_orchestrator.artifacts.requests import RunRequest, collect_run, settings_for
-from codex_orchestrator.artifacts.runs import RunArtifacts, open_ref
+from codex_orchestrator.artifacts.runs import RunArtifacts, moved_root_of, open_ref
 from codex_orchestrator.artifacts.search import search
-from codex_orchestrator.errors import ManifestUnreadable
+from codex_orchestrator.errors import InvalidInput, ManifestUnreadable, RunNotFound
 from codex_orchestrator.server.artifact_models import (
     ArtifactContent,
     ArtifactFile,
@@ -26,9 +28,21 @@ from codex_orchestrator.server.artifact_models import (
     SearchHit,
 )
 from codex_orchestrator.server.service import RunsService
-from codex_orchestrator.store.layout import validate_run_id, validate_task_id
+from codex_orchestrator.store.layout import NAME_MAX, validate_run_id, validate_task_id
 
 READ_LIMIT = 1024 * 1024
+PATH_MAX = 4096
+
+
+def _check_length(path: str) -> None:
+    """Refuse a path no file system holds, in one line, before anything is looked up."""
+    parts = [part.encode("utf-8", "surrogatepass") for part in path.split("/")]
+    if any(len(part) > NAME_MAX for part in parts):
+        raise InvalidInput(
+            f"invalid artifact path {path[:40]!r}...: a part is longer than {NAME_MAX} bytes"
+        )
+    if sum(len(part) + 1 for part in parts) > PATH_MAX:
+        raise InvalidInput(f"invalid artifact path {path[:40]!r}...: longer than {PATH_MAX} bytes")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +60,23 @@ class ArtifactsService:
 
     def open(self, run_id: str) -> RunArtifacts:
         """A run and where its artifacts are (a run outside ``.runs`` is not found)."""
-        return open_ref(self.runs.layout, self.runs.locate(run_id), self.artifacts_dir)
+        run = open_ref(self.runs.layout, self.runs.locate(run_id), self.artifacts_dir)
+        if not self._confined(run, run.paths.root):
+            raise RunNotFound(f"run {run_id}: its artifacts are linked out of the tree")
+        return run
+
+    def _confined(self, run: RunArtifacts, path: Path) -> bool:
+        """Whether ``path``, links followed, lies in the run's artifact tree.
+
+        That tree is under ``.runs`` (or the configured artifacts directory), and only
+        the names this layout gives are trusted: a link planted in it (an instance, a
+        metadata file) that leads elsewhere is not followed.
+        """
+        moved = moved_root_of(self.runs.layout, run.paths)
+        base = Path(os.path.realpath(moved if moved is not None else self.runs.layout.runs_dir))
+        root = Path(os.path.realpath(run.paths.root))
+        real = Path(os.path.realpath(path))
+        return root.is_relative_to(base) and real.is_relative_to(root)
 
     def collect(self, run_id: str) -> CollectResponse:
         """Rebuild the run's metadata, summary and index (the one write)."""
@@ -63,7 +93,10 @@ class ArtifactsService:
 
     def metadata(self, run_id: str) -> ArtifactMetadata:
         """The run's collected ``metadata.json`` (RunNotFound when never collected)."""
-        document = listing.show(self.open(run_id))
+        run = self.open(run_id)
+        if not self._confined(run, run.paths.metadata):
+            raise RunNotFound(f"run {run_id}: its metadata.json is linked out of the tree")
+        document = listing.show(run)
         try:
             return ArtifactMetadata.model_validate(document)
         except ValidationError as exc:
@@ -74,11 +107,36 @@ class ArtifactsService:
 
     def files(self, run_id: str, instance: str | None = None) -> list[ArtifactFile]:
         """Kept, live and sealed files of a run."""
-        return [ArtifactFile(**item.to_dict()) for item in listing.ls(self.open(run_id), instance)]
+        run = self.open(run_id)
+        return [
+            ArtifactFile(**item.to_dict())
+            for item in listing.ls(run, instance)
+            if self._workspace_confined(run, item.entry.instance)
+        ]
+
+    def _workspace_confined(self, run: RunArtifacts, instance_id: str) -> bool:
+        """Whether an instance's workspace lies in the run's artifact tree (and is named so)."""
+        try:
+            return self._confined(run, run.paths.instance_by_id(instance_id).workspace)
+        except InvalidInput:
+            return False
 
     def stream(self, run_id: str, path: str) -> Iterator[bytes]:
         """A kept file's bytes; errors (absent, refused) raise before the first chunk."""
-        chunks = iter(listing.open_file(self.open(run_id), path))
+        _check_length(path)
+        run = self.open(run_id)
+        instance_id, _ = listing.split_artifact_path(run, path)
+        inside = (
+            self._confined(run, run.paths.pack)
+            if run.packed
+            else self._workspace_confined(run, instance_id)
+        )
+        if not inside:
+            raise InvalidInput(f"invalid artifact path {path!r}: leads out of the tree")
+        try:
+            chunks = iter(listing.open_file(run, path))
+        except OSError as exc:  # e.g. a path too long for this file system
+            raise InvalidInput(f"artifact path {path[:40]!r}: {exc.strerror or exc}") from None
         first = next(chunks, b"")
 
         def all_chunks() -> Iterator[bytes]:

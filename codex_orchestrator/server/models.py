@@ -112,7 +112,9 @@ class RunDetail(BaseModel):
     child_runs: list[ChildRun]
     activity: Activity
     report_url: str | None = Field(
-        default=None, description="The run's HTML report, when this server can render it."
+        default=None,
+        description="Where `serve` renders the run's HTML report (a path on the server: "
+        "GET /runs/{run_id}/report.html).",
     )
 
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 import orjson
 
@@ -20,6 +19,7 @@ from codex_orchestrator.server.models import (
     RunSummary,
     stage_from,
 )
+from codex_orchestrator.server.polling import StatusCache, file_key
 from codex_orchestrator.store.catalog import RunRef, locate_run
 from codex_orchestrator.store.layout import RunsLayout, command_file_stem, validate_task_id
 from codex_orchestrator.store.tail import last_lines, within_runs
@@ -27,18 +27,6 @@ from codex_orchestrator.views.runs import RunsRequest, list_run_rows
 from codex_orchestrator.views.status import RunStatusView, read_status
 
 MAX_TAIL_LINES = 1000
-# A run's status document is rebuilt when its manifest or heartbeat file changes, and at
-# least this often (the runner's liveness is judged again), so polling clients cost a
-# couple of stat calls each.
-STATUS_REUSE_SECONDS = 1.0
-
-
-@dataclass(frozen=True, slots=True)
-class _Cached:
-    key: tuple[int, ...]
-    at: float
-    ref: RunRef
-    body: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +35,7 @@ class RunsService:
 
     root: Path
     layout: RunsLayout
-    _status_cache: dict[str, _Cached] = field(default_factory=dict, compare=False)
+    status_cache: StatusCache = field(default_factory=StatusCache, compare=False)
 
     @classmethod
     def for_root(cls, root: Path) -> RunsService:
@@ -81,19 +69,22 @@ class RunsService:
         return detail_of(self.view(run_id))
 
     def status_json(self, run_id: str) -> bytes:
-        """``GET /runs/{run_id}`` as JSON bytes, reused while the run's files stand still."""
-        cached = self._status_cache.get(run_id)
+        """``GET /runs/{run_id}`` as JSON bytes, reused while the run's manifest stands still."""
+        cached = self.status_cache.get(run_id)
         if cached is not None:
-            key = _file_key(cached.ref.manifest_path)
-            if key == cached.key and time.monotonic() - cached.at < STATUS_REUSE_SECONDS:
-                return cached.body
+            return cached
         ref = self.locate(run_id)
-        key = _file_key(ref.manifest_path)
+        key = file_key(ref.manifest_path)
         body = detail_of(read_status(ref, self.layout)).model_dump_json().encode()
-        if len(self._status_cache) > 1024:
-            self._status_cache.clear()
-        self._status_cache[run_id] = _Cached(key=key, at=time.monotonic(), ref=ref, body=body)
+        self.status_cache.put(run_id, ref.manifest_path, key, body)
         return body
+
+    def report_html(self, run_id: str) -> bytes:
+        """The run's HTML report (as ``report --format html``), rendered now."""
+        from codex_orchestrator.report.html import render_html
+        from codex_orchestrator.report.model import load_report
+
+        return render_html(load_report(self.layout, self.locate(run_id)))
 
     def events_file(self, ref: RunRef) -> Path | None:
         """The run's ``runner.ndjson`` when it lies inside ``.runs``."""
@@ -146,20 +137,13 @@ def detail_of(view: RunStatusView) -> RunDetail:
         commands=[stage_from(record) for record in data["commands"]],
         child_runs=[ChildRun(**child) for child in data["child_runs"]],
         activity=Activity(**view.activity),
+        report_url=report_url(view.ref.run_id),
     )
 
 
-def _file_key(manifest: Path) -> tuple[int, ...]:
-    """What changes when a run's manifest is rewritten or its heartbeat ticks."""
-    key: list[int] = []
-    for path in (manifest, manifest.with_name(".heartbeat")):
-        try:
-            info = os.stat(path)
-        except OSError:
-            key.extend((-1, -1, -1))
-            continue
-        key.extend((info.st_ino, info.st_mtime_ns, info.st_size))
-    return tuple(key)
+def report_url(run_id: str) -> str:
+    """Where this server serves the run's HTML report."""
+    return f"/runs/{quote(run_id, safe='')}/report.html"
 
 
 def _output_lines(raw: list[bytes]) -> list[OutputLine]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -99,4 +100,30 @@ def test_the_runs_list_is_newest_first_and_links_to_a_run(
     expect(page.locator("#output")).to_have_text("one\ntwo\nthree\n")
     kept = page.locator('#artifact-files tr[data-file="01-build/out/report.txt"] a')
     expect(kept).to_have_attribute("href", f"/artifacts/{older}/files/01-build/out/report.txt")
+    assert foreign == []
+
+
+def test_a_run_links_to_its_html_report(
+    project: Project, start_server: Callable[..., Server], browser: Browser
+) -> None:
+    """The list and the run's page link the report; the link opens it, timeline and all."""
+    run_id = project.start("broken")
+    server = start_server()
+    page, foreign = open_page(browser, server.url)
+    page.goto(f"{server.url}/")
+    report_url = f"/runs/{run_id}/report.html"
+    listed = page.locator(f'#runs tr[data-run="{run_id}"] a.report-link')
+    expect(listed).to_have_attribute("href", report_url)
+    page.click(f"text={run_id}")
+    link = page.locator("#report-link")
+    expect(link).to_have_attribute("href", report_url)
+    link.click()
+    page.wait_for_url(f"{server.url}{report_url}")
+    expect(page.locator("body")).to_have_attribute("data-ready", "1")  # its script ran
+    expect(page.locator("body")).to_have_attribute("data-status", "failed")
+    expect(page).to_have_title(re.compile(re.escape(run_id)))
+    expect(page.locator("#timeline .bar")).to_have_count(1)
+    expect(page.locator("main")).to_contain_text("boom")
+    page.go_back()
+    expect(page.locator("#run-status")).to_have_text("failed")
     assert foreign == []

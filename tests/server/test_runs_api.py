@@ -10,9 +10,9 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from codex_orchestrator.server.app import AppSettings, create_app
+from codex_orchestrator.server.app import LOOPBACK_HOSTS, AppSettings, create_app
 
-from .helpers import Project, read_json
+from .helpers import Project, read_json, wait_until
 
 
 @pytest.fixture
@@ -198,3 +198,32 @@ def test_an_overlong_run_id_is_a_400(client: TestClient) -> None:
     assert response.status_code == 400
     assert "longer than 255 bytes" in response.json()["detail"]
     assert client.get("/artifacts/" + "\u00a0" * 200 + "/metadata").status_code == 400
+
+
+def test_a_polled_run_is_answered_alike_and_follows_its_manifest(
+    project: Project, client: TestClient, finished_run: str
+) -> None:
+    """Repeated polls (served from the cache) carry the route's exact bytes and headers,
+    and a rewritten manifest shows through."""
+    first = client.get(f"/runs/{finished_run}")
+    again = client.get(f"/runs/{finished_run}")
+    assert again.content == first.content
+    assert again.headers == first.headers
+    manifest_path = project.run_dir(finished_run) / "manifest.json"
+    manifest = read_json(manifest_path)
+    manifest["summary"] = "rewritten by the test"
+    manifest_path.write_bytes(orjson.dumps(manifest))
+    wait_until(
+        lambda: client.get(f"/runs/{finished_run}").json()["summary"] == "rewritten by the test",
+        "the rewritten manifest",
+    )
+
+
+def test_a_polled_run_still_checks_the_host_header(project: Project, finished_run: str) -> None:
+    """On loopback, a cached document is refused to a foreign Host all the same."""
+    app = create_app(AppSettings(root=project.root, mount_mcp=False, allowed_hosts=LOOPBACK_HOSTS))
+    with TestClient(app, base_url="http://127.0.0.1") as local:
+        assert local.get(f"/runs/{finished_run}").status_code == 200
+        foreign = local.get(f"/runs/{finished_run}", headers={"Host": "attacker.example"})
+        assert foreign.status_code == 400
+        assert finished_run not in foreign.text

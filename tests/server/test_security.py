@@ -76,13 +76,21 @@ def test_binds_loopback_by_default_and_rejects_foreign_host_headers(
     assert raw_get(server, "/runs", {"Host": "attacker.example"})[0] == 400
 
 
-def test_a_token_guards_every_request(start_server: Callable[..., Server]) -> None:
-    """Without the bearer token: 401 (page, API, schema, MCP); with it: 200."""
+def test_a_token_guards_every_request(
+    start_server: Callable[..., Server], finished_run: str
+) -> None:
+    """Without the bearer token: 401 (page, API, report, schema, MCP); with it: 200."""
     server = start_server("--token", "s3cret-token")
-    for path in ("/", "/runs", "/openapi.json", "/static/app.js", "/mcp"):
-        status, _, headers = raw_get(server, path)
+    good = {"Authorization": "Bearer s3cret-token"}
+    run, report = f"/runs/{finished_run}", f"/runs/{finished_run}/report.html"
+    # Answered once with the token: a polled run's cached document is guarded all the same.
+    assert raw_get(server, run, good)[0] == 200
+    assert raw_get(server, report, good)[0] == 200
+    for path in ("/", "/runs", run, report, "/openapi.json", "/static/app.js", "/mcp"):
+        status, body, headers = raw_get(server, path)
         assert status == 401, path
         assert headers.get("www-authenticate") == "Bearer"
+        assert finished_run.encode() not in body
     assert raw_get(server, "/runs", {"Authorization": "Bearer wrong"})[0] == 401
     assert raw_get(server, "/runs", {"Authorization": "s3cret-token"})[0] == 401
     assert raw_get(server, "/runs", {"Authorization": "Bearer s3cret-token"})[0] == 200

@@ -66,13 +66,16 @@ async function showRuns(app) {
       el("td", {}, row.pipeline_id || ""),
       el("td", {}, when(row.started_at)),
       el("td", {}, row.duration_seconds === null ? "" : duration(row.duration_seconds * 1000)),
+      el("td", {}, row.status === "unreadable" ? "" : el("a", {
+        href: `/runs/${encodeURIComponent(row.run_id)}/report.html`, class: "report-link",
+      }, "report")),
     ));
   app.replaceChildren(
     el("h1", {}, "Runs"),
     rows.length === 0
       ? el("p", { class: "muted" }, "No runs yet: start one with codex-orchestrator start.")
       : el("table", { id: "runs" },
-        el("thead", {}, el("tr", {}, ["status", "run", "task", "pipeline", "started", "duration"]
+        el("thead", {}, el("tr", {}, ["status", "run", "task", "pipeline", "started", "duration", ""]
           .map((name) => el("th", {}, name)))),
         el("tbody", {}, body)),
   );
@@ -184,7 +187,10 @@ function render(state) {
       lost ? el("span", { class: "badge s-lost", id: "run-lost" }, "runner lost") : null),
     el("div", { class: "facts" }, facts.map(([name, value]) =>
       el("div", {}, el("span", {}, name), value))),
-    run.report_url ? el("p", {}, el("a", { href: run.report_url, id: "report-link" }, "HTML report")) : null,
+    run.report_url
+      ? el("p", {}, el("a", { href: run.report_url, id: "report-link" }, "HTML report"),
+        el("span", { class: "muted" }, " (stages, timeline, failures and artifacts on one page)"))
+      : null,
     lost && run.activity.resume_command
       ? el("p", { class: "error" }, "The runner is gone. Resume with ",
         el("code", {}, run.activity.resume_command)) : null,
