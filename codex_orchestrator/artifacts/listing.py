@@ -16,7 +16,7 @@ from typing import Any
 from codex_orchestrator.artifacts.instances import read_json
 from codex_orchestrator.artifacts.keep import scan_tree
 from codex_orchestrator.artifacts.records import FileMode, KeptFile
-from codex_orchestrator.artifacts.runs import RunArtifacts, open_ref
+from codex_orchestrator.artifacts.runs import RunArtifacts, confined, open_ref
 from codex_orchestrator.errors import InvalidInput, OrchestratorError, RunNotFound
 from codex_orchestrator.store.catalog import list_runs as catalog_runs
 from codex_orchestrator.store.layout import RunsLayout, validate_task_id
@@ -134,7 +134,9 @@ def _live_entries(run: RunArtifacts) -> Iterator[KeptFile]:
         from codex_orchestrator.store.layout import command_file_stem
 
         instance = run.paths.instance(command_file_stem(record.index, record.id))
-        if instance.workspace.is_dir() and not instance.metadata.exists():
+        if not instance.workspace.is_dir() or instance.metadata.exists():
+            continue
+        if confined(run, instance.workspace):  # never a workspace linked out of the tree
             yield from scan_tree(instance.instance_id, instance.workspace)
 
 
@@ -176,6 +178,8 @@ def open_file(run: RunArtifacts, name: str) -> Iterator[bytes]:
         return read_member(run.paths.pack, inner)
     from codex_orchestrator.artifacts.pathsafe import resolve_inside
 
+    if not confined(run, instance.workspace):
+        raise InvalidInput(f"invalid artifact path {name!r}: leads out of the run's artifacts")
     resolved = resolve_inside(instance.workspace, path, what="artifact path")
     if not resolved.exists():
         raise InvalidInput(f"{name}: no such kept file in run {run.ref.run_id}")

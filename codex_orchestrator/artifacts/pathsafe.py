@@ -1,8 +1,9 @@
 """The one path-safety check every name from a user goes through.
 
 A name is a relative path inside a workspace (``report/summary.md``). Refused, with
-exit code 2: an empty name, a NUL byte, an absolute path, a ``..`` segment, and any
-name that, once symbolic links are followed, leads outside the workspace.
+exit code 2: an empty name, a NUL byte, an absolute path, a ``..`` segment, a part
+over 255 bytes or a name over 4096 (no file system holds them), and any name that,
+once symbolic links are followed, leads outside the workspace.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ import os
 from pathlib import Path, PurePosixPath
 
 from codex_orchestrator.errors import InvalidInput
+
+NAME_MAX = 255  # bytes of one path part on Linux file systems
+PATH_MAX = 4096
 
 
 def check_name(name: str, *, what: str = "path") -> PurePosixPath:
@@ -26,6 +30,13 @@ def check_name(name: str, *, what: str = "path") -> PurePosixPath:
         raise InvalidInput(f"invalid {what} {name!r}: '..' is not allowed")
     if not parts:
         raise InvalidInput(f"invalid {what} {name!r}: names no file")
+    sizes = [len(part.encode("utf-8", "surrogatepass")) for part in parts]
+    if max(sizes) > NAME_MAX:
+        raise InvalidInput(
+            f"invalid {what} {name[:40]!r}...: a part is longer than {NAME_MAX} bytes"
+        )
+    if sum(sizes) + len(sizes) > PATH_MAX:
+        raise InvalidInput(f"invalid {what} {name[:40]!r}...: longer than {PATH_MAX} bytes")
     return PurePosixPath(*parts)
 
 

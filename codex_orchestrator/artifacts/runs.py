@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,20 @@ def moved_root_of(layout: RunsLayout, paths: ArtifactPaths) -> Path | None:
     if paths.root.is_relative_to(layout.runs_dir):
         return None
     return paths.root.parent.parent
+
+
+def confined(run: RunArtifacts, path: Path) -> bool:
+    """Whether ``path``, links followed, lies in the run's artifact tree.
+
+    That tree is under ``.runs`` (or the moved artifacts root), and only the names
+    this layout gives are trusted: a link planted in it (an instance directory, a
+    metadata file) that leads elsewhere is not followed.
+    """
+    moved = moved_root_of(run.layout, run.paths)
+    base = Path(os.path.realpath(moved if moved is not None else run.layout.runs_dir))
+    root = Path(os.path.realpath(run.paths.root))
+    real = Path(os.path.realpath(path))
+    return root.is_relative_to(base) and real.is_relative_to(root)
 
 
 def artifact_paths(

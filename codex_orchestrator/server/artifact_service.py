@@ -7,7 +7,6 @@ Collecting is the only thing the server writes, and it writes through
 from __future__ import annotations
 
 import base64
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,7 @@ from pydantic import ValidationError
 
 from codex_orchestrator.artifacts import listing
 from codex_orchestrator.artifacts.requests import RunRequest, collect_run, settings_for
-from codex_orchestrator.artifacts.runs import RunArtifacts, moved_root_of, open_ref
+from codex_orchestrator.artifacts.runs import RunArtifacts, confined, open_ref
 from codex_orchestrator.artifacts.search import search
 from codex_orchestrator.errors import InvalidInput, ManifestUnreadable, RunNotFound
 from codex_orchestrator.server.artifact_models import (
@@ -66,17 +65,8 @@ class ArtifactsService:
         return run
 
     def _confined(self, run: RunArtifacts, path: Path) -> bool:
-        """Whether ``path``, links followed, lies in the run's artifact tree.
-
-        That tree is under ``.runs`` (or the configured artifacts directory), and only
-        the names this layout gives are trusted: a link planted in it (an instance, a
-        metadata file) that leads elsewhere is not followed.
-        """
-        moved = moved_root_of(self.runs.layout, run.paths)
-        base = Path(os.path.realpath(moved if moved is not None else self.runs.layout.runs_dir))
-        root = Path(os.path.realpath(run.paths.root))
-        real = Path(os.path.realpath(path))
-        return root.is_relative_to(base) and real.is_relative_to(root)
+        """Whether ``path``, links followed, lies in the run's artifact tree."""
+        return confined(run, path)
 
     def collect(self, run_id: str) -> CollectResponse:
         """Rebuild the run's metadata, summary and index (the one write)."""

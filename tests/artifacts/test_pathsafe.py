@@ -85,6 +85,9 @@ def test_nul_and_absolute_are_always_refused(name: str) -> None:
         ("./.", "names no file"),
         ("link-out/secret", "leads outside the workspace"),
         ("dir/link-up", "leads outside the workspace"),
+        ("d/" + "a" * 256, "a part is longer than 255 bytes"),
+        ("é" * 128, "a part is longer than 255 bytes"),  # 256 bytes in UTF-8
+        ("/".join(["a" * 200] * 21), "longer than 4096 bytes"),
     ],
 )
 def test_hostile_names_are_refused_in_one_line(
@@ -105,3 +108,34 @@ def test_links_staying_inside_and_plain_names_are_allowed(tree: tuple[Path, Path
     assert resolve_inside(workspace, "link-in/b") == root / "dir" / "b"
     assert resolve_inside(workspace, "not-yet-written.txt") == root / "not-yet-written.txt"
     assert check_name("dir/./b").as_posix() == "dir/b"
+
+
+def test_get_refuses_an_instance_linked_out_of_the_run_and_overlong_names(
+    tmp_path: Path,
+) -> None:
+    """The CLI reader (as the server) never follows an instance directory that a link
+    planted in the run leads elsewhere, and refuses a name no file system holds."""
+    from helpers import command, pipeline, start_json, write_config
+
+    from .kept import get_bytes, instance_dir
+
+    project = tmp_path / "project"
+    project.mkdir()
+    write_config(
+        project, pipeline("p", command("s", 'echo ok > "$CODEX_ORCHESTRATOR_WORKSPACE/f"'))
+    )
+    run = start_json(project)[2]
+    assert get_bytes(project, run.run_id, "01-s/f").stdout == b"ok\n"
+    outside = tmp_path / "outside"
+    (outside / "workspace").mkdir(parents=True)
+    (outside / "workspace" / "f").write_bytes(b"SECRET")
+    kept = instance_dir(run, "01-s")
+    os.rename(kept, tmp_path / "moved-away")
+    kept.symlink_to(outside)
+    refused = get_bytes(project, run.run_id, "01-s/f")
+    assert refused.returncode == ExitCode.USAGE
+    assert b"SECRET" not in refused.stdout
+    assert b"leads out of the run's artifacts" in refused.stderr
+    long = get_bytes(project, run.run_id, "01-s/" + "x" * 300)
+    assert long.returncode == ExitCode.USAGE
+    assert long.stderr.count(b"\n") == 1
