@@ -45,15 +45,26 @@ def become_subreaper() -> bool:
 
 def own_children() -> list[int] | None:
     """The pids of this process's children (every thread's), or None where unknown."""
+    try:
+        return _children("self")
+    except FileNotFoundError:
+        return None
+
+
+def _children(pid: str) -> list[int] | None:
+    """The children of every thread of ``pid`` (FileNotFoundError when it is gone;
+    None where /proc has no ``children`` files)."""
     pids: list[int] = []
     try:
-        tasks = os.listdir("/proc/self/task")
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except FileNotFoundError:
+        raise
     except OSError:
         return None
     for tid in tasks:
         try:
-            with open(f"/proc/self/task/{tid}/children", "rb") as handle:
-                pids.extend(int(pid) for pid in handle.read().split())
+            with open(f"/proc/{pid}/task/{tid}/children", "rb") as handle:
+                pids.extend(int(child) for child in handle.read().split())
         except FileNotFoundError:
             continue  # the thread ended meanwhile
         except OSError:
@@ -80,17 +91,12 @@ def tree_rss(pid: int) -> int | None:
         try:
             with open(f"/proc/{current}/statm", "rb") as handle:
                 total += int(handle.read().split()[1]) * _PAGE
-            tasks = os.listdir(f"/proc/{current}/task")
+            children = _children(str(current))
         except FileNotFoundError:
             continue  # it ended meanwhile
         except (OSError, ValueError, IndexError):
             return None
-        for tid in tasks:
-            try:
-                with open(f"/proc/{current}/task/{tid}/children", "rb") as handle:
-                    pending.extend(int(child) for child in handle.read().split())
-            except FileNotFoundError:
-                continue
-            except OSError:
-                return None  # no CONFIG_PROC_CHILDREN
+        if children is None:
+            return None
+        pending.extend(children)
     return total

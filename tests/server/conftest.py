@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -14,7 +13,7 @@ from pathlib import Path
 import pytest
 from helpers import command, pipeline, write_config
 
-from .helpers import Project, Server
+from .helpers import Project, Server, stop_server
 
 
 @pytest.fixture
@@ -73,13 +72,7 @@ def start_server(project: Project) -> Iterator[Callable[..., Server]]:
 
     yield start
     for process in started:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_server(process)
         with contextlib.suppress(Exception):
             assert process.stderr is not None
             process.stderr.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import time
@@ -86,3 +87,14 @@ class Server:
 
     process: subprocess.Popen[bytes]
     url: str
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    """Ctrl-C a ``serve`` process as a user would; kill it if it will not end."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -12,7 +12,6 @@ import asyncio
 import http.client
 import os
 import re
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -26,6 +25,8 @@ from helpers import command, pipeline, write_config
 from mcp import Client
 
 from codex_orchestrator.server.mcp_tools import build_mcp_server
+
+from .helpers import stop_server
 
 MARKER = "MARKER-OUTSIDE-THE-TREE"
 KEPT = "01-build/out/report.txt"
@@ -189,12 +190,7 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tree]:
     try:
         yield Tree(**{**built.__dict__, "url": match.group(1)})
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_server(process)
         process.stderr.close()
 
 

@@ -95,19 +95,6 @@ def test_an_error_file_linked_out_of_the_tree_is_not_embedded(
     assert "OUTSIDE-THE-TREE" not in response.text
 
 
-def test_unknown_and_unreadable_runs(
-    project: Project, client: TestClient, finished_run: str
-) -> None:
-    """404 for a run that is not there, 422 for a broken manifest, one line each."""
-    missing = client.get("/runs/2020-01-01T00-00-00-000Z-deadbeef/report.html")
-    assert missing.status_code == 404
-    assert "not found" in missing.json()["detail"]
-    (project.run_dir(finished_run) / "manifest.json").write_text("{not json")
-    broken = client.get(f"/runs/{finished_run}/report.html")
-    assert broken.status_code == 422
-    assert "\n" not in broken.json()["detail"]
-
-
 def test_openapi_types_the_report_as_html(client: TestClient) -> None:
     """The schema says what comes back: an HTML document, or the one-line errors."""
     operation = client.get("/openapi.json").json()["paths"]["/runs/{run_id}/report.html"]["get"]

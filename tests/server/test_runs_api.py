@@ -134,17 +134,20 @@ def test_a_run_linked_from_outside_the_tree_is_not_served(
     assert finished_run not in [row["run_id"] for row in client.get("/runs").json()]
 
 
+@pytest.mark.parametrize("page", ["", "/report.html"])
 def test_an_unknown_run_is_404_and_a_broken_manifest_422(
-    project: Project, client: TestClient, finished_run: str
+    project: Project, client: TestClient, finished_run: str, page: str
 ) -> None:
-    """Not found and unreadable are told apart, each with one line."""
-    missing = client.get("/runs/2020-01-01T00-00-00-000Z-deadbeef")
+    """Not found and unreadable are told apart, each with one line (the run's
+    document and its HTML report alike)."""
+    missing = client.get(f"/runs/2020-01-01T00-00-00-000Z-deadbeef{page}")
     assert missing.status_code == 404
     assert "not found" in missing.json()["detail"]
     (project.run_dir(finished_run) / "manifest.json").write_text("{not json")
-    broken = client.get(f"/runs/{finished_run}")
+    broken = client.get(f"/runs/{finished_run}{page}")
     assert broken.status_code == 422
     assert "not valid JSON" in broken.json()["detail"]
+    assert "\n" not in broken.json()["detail"]
     listed = client.get("/runs").json()
     assert listed[0]["status"] == "unreadable"
 
