@@ -29,7 +29,9 @@ def pending_path(layout: RunsLayout) -> Path:
 def defer_index(run: RunArtifacts) -> None:
     """Note a collected run for indexing at the next search."""
     entry = {"task_id": run.ref.task_id, "run_id": run.manifest.run_id}
-    append_line_locked(pending_path(run.layout), orjson.dumps(entry))
+    pending = pending_path(run.layout)
+    pending.parent.mkdir(parents=True, exist_ok=True)  # absent when artifacts moved
+    append_line_locked(pending, orjson.dumps(entry))
 
 
 def take_pending(layout: RunsLayout) -> list[tuple[str, str]]:

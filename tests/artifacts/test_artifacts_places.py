@@ -39,6 +39,9 @@ def test_artifacts_dir_moves_the_root(tmp_path: Path) -> None:
     assert [(r["path"], r["sha256"]) for r in rows] == [
         ("m.txt", hashlib.sha256(b"moved\n").hexdigest())
     ]
+    # Search finds the moved run (noted for the index at its end).
+    hits = cli_json(tmp_path, "artifacts", "search", "moved")
+    assert [(h["run_id"], h["path"]) for h in hits] == [(run.run_id, "m.txt")]
 
 
 def test_ls_shows_a_running_stage_files_as_live(tmp_path: Path) -> None:
