@@ -16,13 +16,26 @@ _OWN_ENV_PREFIX = "CODEX_ORCHESTRATOR_"
 _OWN_ENV_NAMES = frozenset({"MCP_RUNNER_TASK_ID", "GITHUB_STEP_SUMMARY"})
 
 
+def _own_variable(name: str) -> bool:
+    return name.startswith(_OWN_ENV_PREFIX) or name in _OWN_ENV_NAMES
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Drop the orchestrator's variables before any fixture runs, module- and
+    session-scoped ones included: when the suite runs as a stage (the diagnostics
+    pipeline's test stage) the runner's CODEX_ORCHESTRATOR_ROOT would otherwise point
+    every CLI a fixture starts at the outer repository, whose tests would run again."""
+    for name in [name for name in os.environ if _own_variable(name)]:
+        del os.environ[name]
+
+
 @pytest.fixture(autouse=True)
 def _isolated(
     tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Run each test in ``tmp_path`` with no orchestrator variables and a throwaway HOME."""
     for name in list(os.environ):
-        if name.startswith(_OWN_ENV_PREFIX) or name in _OWN_ENV_NAMES:
+        if _own_variable(name):
             monkeypatch.delenv(name)
     # HOME lives outside tmp_path so that tests inspecting tmp_path see only their files.
     monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
