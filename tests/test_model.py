@@ -298,3 +298,13 @@ def test_guardrail_detection_ignores_case() -> None:
     assert stage.is_guardrail
     assert Pipeline(id="p", title="p", stages=(stage,)).requires_guardrails
     assert not CommandStage(id="lint", title="Lint", command="ruff check .").is_guardrail
+
+
+def test_format_iso_writes_utc_milliseconds_from_any_zone() -> None:
+    """UTC, another zone and a naive (local) time all come out as UTC with ms and Z."""
+    moment = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+    assert format_iso(moment) == "2026-01-02T03:04:05.678Z"
+    assert format_iso(moment.astimezone(timezone(timedelta(hours=-5)))) == format_iso(moment)
+    naive_local = moment.astimezone().replace(tzinfo=None)
+    assert format_iso(naive_local) == "2026-01-02T03:04:05.678Z"
+    assert format_iso(moment.replace(microsecond=0)) == "2026-01-02T03:04:05.000Z"

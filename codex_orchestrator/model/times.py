@@ -12,7 +12,7 @@ def now_iso() -> str:
 
 def format_iso(moment: datetime) -> str:
     """Format an aware datetime as ISO-8601 UTC with milliseconds and ``Z``."""
-    if moment.utcoffset():
+    if moment.tzinfo is not UTC:  # another zone, or naive (local time, as astimezone reads it)
         moment = moment.astimezone(UTC)
     # isoformat is several times faster than strftime; "+00:00" becomes "Z".
     return moment.isoformat(timespec="milliseconds")[:23] + "Z"
