@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import Annotated
 
 import typer
+from typer.models import CommandInfo
 
 from codex_orchestrator import __version__
 from codex_orchestrator.cli import (
@@ -72,37 +72,34 @@ def _root(
     """Run command pipelines and leave evidence a reviewer can trust."""
 
 
-def build_app(modules: tuple[ModuleType, ...] = _MODULES) -> typer.Typer:
-    """The application with the commands of ``modules`` (all of them by default)."""
-    application = _new_app()
-    for module in modules:
-        module.register(application)
-    return application
+app = _new_app()  # every command: --help, no command, an unknown name, tests, docs
+for _module in _MODULES:
+    _module.register(app)
 
 
-def _names(module: ModuleType) -> set[str]:
-    """The top-level command names a module registers."""
-    scratch = _new_app()
-    module.register(scratch)
-    names = {group.name for group in scratch.registered_groups if group.name}
-    for command in scratch.registered_commands:
-        callback = command.callback
-        names.add(command.name or (callback.__name__.replace("_", "-") if callback else ""))
-    return names
+def _command_name(command: CommandInfo) -> str:
+    """The name Typer gives a registered command (its function's, dashed, by default)."""
+    callback = command.callback
+    return command.name or (callback.__name__.replace("_", "-") if callback else "")
 
 
 def app_for(args: list[str]) -> typer.Typer:
-    """Only the module of the command asked for: Typer turns every registered command
-    into a Click command at each start (about a third of the CLI's start-up), so a
-    command is built alone; help, a bad name or no command get the whole application."""
-    if args and not args[0].startswith("-"):
-        for module in _MODULES:
-            if args[0] in _names(module):
-                return build_app((module,))
-    return build_app()
+    """The application holding only the command asked for, else the whole one.
 
-
-app = build_app()  # the whole application, for tests and documentation tools
+    Typer turns every registered command into a Click command at each start (about a
+    third of the CLI's start-up), so the command named first is taken alone; help, a
+    bad name or no command get the whole application (its listing, "did you mean").
+    """
+    if not args or args[0].startswith("-"):
+        return app
+    commands = [c for c in app.registered_commands if _command_name(c) == args[0]]
+    groups = [g for g in app.registered_groups if g.name == args[0]]
+    if not commands and not groups:
+        return app
+    single = _new_app()
+    single.registered_commands = commands
+    single.registered_groups = groups
+    return single
 
 
 def main(argv: list[str] | None = None) -> None:
