@@ -171,6 +171,8 @@ def open_file(run: RunArtifacts, name: str) -> Iterator[bytes]:
     """The bytes of ``<instance>/<path>``, streamed; links leading outside are refused."""
     instance_id, path = split_artifact_path(run, name)
     instance = run.paths.instance_by_id(instance_id)
+    if not confined(run, run.paths.pack if run.packed else instance.workspace):
+        raise InvalidInput(f"invalid artifact path {name!r}: leads out of the run's artifacts")
     if run.packed:
         from codex_orchestrator.artifacts.pack import read_member
 
@@ -178,8 +180,6 @@ def open_file(run: RunArtifacts, name: str) -> Iterator[bytes]:
         return read_member(run.paths.pack, inner)
     from codex_orchestrator.artifacts.pathsafe import resolve_inside
 
-    if not confined(run, instance.workspace):
-        raise InvalidInput(f"invalid artifact path {name!r}: leads out of the run's artifacts")
     resolved = resolve_inside(instance.workspace, path, what="artifact path")
     if not resolved.exists():
         raise InvalidInput(f"{name}: no such kept file in run {run.ref.run_id}")

@@ -12,9 +12,9 @@ import os
 from pathlib import Path, PurePosixPath
 
 from codex_orchestrator.errors import InvalidInput
+from codex_orchestrator.store.layout import NAME_MAX
 
-NAME_MAX = 255  # bytes of one path part on Linux file systems
-PATH_MAX = 4096
+PATH_MAX = 4096  # bytes of a whole path on Linux
 
 
 def check_name(name: str, *, what: str = "path") -> PurePosixPath:
