@@ -16,7 +16,7 @@ import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 
@@ -54,12 +54,13 @@ class _Tree:
 def collect(
     run: RunArtifacts,
     *,
-    index_search: bool = True,
-    defer_search: bool = False,
+    search: Literal["now", "next-search", "no"] = "now",
     known: Mapping[str, tuple[KeepResult, dict[str, Any]]] | None = None,
 ) -> CollectResult:
     """Rebuild a run's ``metadata.json``, ``summary.md`` and ``index.json``.
 
+    ``search``: index the run for full-text search at once, note it for the next search
+    (the run-end collect), or not at all (a child run: its parent's index covers it).
     ``known``: what the runner itself kept and wrote per instance id during the run
     (the run-end collect), so those instances are not read back from disk.
     """
@@ -85,9 +86,9 @@ def collect(
     }
     atomic_write(paths.summary, render_summary(run.manifest, tree.instances, tails).encode())
     atomic_write(paths.metadata, orjson.dumps(metadata, option=JSON_OPTIONS))
-    if index_search:
+    if search != "no":
         with contextlib.suppress(OSError, OrchestratorError):
-            if defer_search:  # the run-end collect: the next search indexes it
+            if search == "next-search":
                 from codex_orchestrator.artifacts.search_pending import defer_index
 
                 defer_index(run)
@@ -179,7 +180,7 @@ def _collect_child(run: RunArtifacts, child_id: str, instance: InstancePaths, tr
         return
     child_metadata = read_json(child.paths.metadata)
     if child.live or not isinstance(child_metadata, dict):
-        collect(child, index_search=False)
+        collect(child, search="no")
         child_metadata = read_json(child.paths.metadata)
     if not isinstance(child_metadata, dict):
         return

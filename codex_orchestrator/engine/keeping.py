@@ -106,7 +106,7 @@ def collect_run_end(ctx: RunContext, manifest: RunManifest) -> tuple[RunManifest
     run = run_artifacts(ctx, manifest)
     paths = run.paths
     try:
-        result = collect(run, defer_search=True, known=ctx.cache.get("kept"))
+        result = collect(run, search="next-search", known=ctx.cache.get("kept"))
     except (OSError, OrchestratorError) as exc:
         return manifest, [f"collecting artifacts failed: {exc}"]
     layout = ctx.settings.layout
