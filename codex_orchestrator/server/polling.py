@@ -1,9 +1,10 @@
 """What a client polling ``GET /runs/{run_id}`` costs: a cached document, served early.
 
 Dashboards poll a live run's status many times a second between them. The document is
-built (and validated) once per change of the run's manifest, and at least once a
-second (so that the runner's liveness is judged again); in between, the bytes are
-reused. A fresh cached document is answered by :class:`CachedStatusMiddleware` before
+built (and validated) once per change of the run's manifest or of its journal
+(``runner.ndjson``: the document includes its events newer than the manifest), and at
+least once a second (so that the runner's liveness is judged again); in between, the
+bytes are reused. A fresh cached document is answered by :class:`CachedStatusMiddleware` before
 the request reaches routing, which is most of what a request costs. Everything else —
 a first request, a stale entry, an error — goes to the route as usual, and the
 middlewares that guard the API (token, Host header) sit outside this one.
@@ -21,8 +22,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 # Rebuilt at least this often: the runner's liveness and the heartbeat's age move on.
 STATUS_REUSE_SECONDS = 1.0
-# The manifest is looked at (one stat) at most this often per run while its document
-# is reused; it is rewritten about once a second while a run goes on.
+# The manifest and the journal are looked at (a stat each) at most this often per run
+# while its document is reused; the journal grows at every stage boundary.
 RECHECK_SECONDS = 0.1
 MAX_ENTRIES = 1024
 _STATUS_PATH = re.compile(r"/runs/([^/]+)")
@@ -30,8 +31,8 @@ _STATUS_PATH = re.compile(r"/runs/([^/]+)")
 
 @dataclass(slots=True)
 class _Entry:
-    manifest: Path
-    key: tuple[int, int, int]
+    files: tuple[Path, ...]
+    key: tuple[tuple[int, int, int], ...]
     built_at: float
     checked_at: float
     body: bytes
@@ -52,23 +53,32 @@ class StatusCache:
         if now - entry.built_at >= STATUS_REUSE_SECONDS:
             return None
         if now - entry.checked_at >= RECHECK_SECONDS:
-            if file_key(entry.manifest) != entry.key:
+            if files_key(entry.files) != entry.key:
                 return None
             entry.checked_at = now
         return entry.body
 
-    def put(self, run_id: str, manifest: Path, key: tuple[int, int, int], body: bytes) -> None:
-        """Remember ``body`` as built from ``manifest`` when it had ``key``."""
+    def put(
+        self,
+        run_id: str,
+        files: tuple[Path, ...],
+        key: tuple[tuple[int, int, int], ...],
+        body: bytes,
+    ) -> None:
+        """Remember ``body`` as built from ``files`` when they had ``key``."""
         if len(self.entries) >= MAX_ENTRIES:
             self.entries.clear()
         now = time.monotonic()
-        self.entries[run_id] = _Entry(
-            manifest=manifest, key=key, built_at=now, checked_at=now, body=body
-        )
+        self.entries[run_id] = _Entry(files=files, key=key, built_at=now, checked_at=now, body=body)
 
 
-def file_key(path: Path) -> tuple[int, int, int]:
-    """What changes when the manifest is rewritten (atomically: a new inode)."""
+def files_key(paths: tuple[Path, ...]) -> tuple[tuple[int, int, int], ...]:
+    """What changes when a file is rewritten (the manifest: a new inode) or grows (the
+    journal)."""
+    return tuple(_file_key(path) for path in paths)
+
+
+def _file_key(path: Path) -> tuple[int, int, int]:
     try:
         info = os.stat(path)
     except OSError:

@@ -19,7 +19,7 @@ from codex_orchestrator.server.models import (
     RunSummary,
     stage_from,
 )
-from codex_orchestrator.server.polling import StatusCache, file_key
+from codex_orchestrator.server.polling import StatusCache, files_key
 from codex_orchestrator.store.catalog import RunRef, locate_run
 from codex_orchestrator.store.layout import RunsLayout, command_file_stem, validate_task_id
 from codex_orchestrator.store.tail import last_lines, within_runs
@@ -69,14 +69,15 @@ class RunsService:
         return detail_of(self.view(run_id))
 
     def status_json(self, run_id: str) -> bytes:
-        """``GET /runs/{run_id}`` as JSON bytes, reused while the run's manifest stands still."""
+        """``GET /runs/{run_id}`` as JSON bytes, reused while manifest and journal stand still."""
         cached = self.status_cache.get(run_id)
         if cached is not None:
             return cached
         ref = self.locate(run_id)
-        key = file_key(ref.manifest_path)
+        files = (ref.manifest_path, ref.manifest_path.with_name("runner.ndjson"))
+        key = files_key(files)
         body = detail_of(read_status(ref, self.layout)).model_dump_json().encode()
-        self.status_cache.put(run_id, ref.manifest_path, key, body)
+        self.status_cache.put(run_id, files, key, body)
         return body
 
     def report_html(self, run_id: str) -> bytes:
