@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -61,11 +62,14 @@ def write_instance(
     kept: KeepResult | None,
     *,
     fresh: bool = False,
+    staged: Path | None = None,
 ) -> None:
     """Write ``metadata.json`` (and the instance's ``index.json`` when files were kept).
 
     ``fresh``: the instance was made by this runner a moment ago (its directory exists
     and holds neither file), so there is nothing to compare with or to create.
+    ``staged``: an empty file made ahead in the instance; it becomes ``metadata.json``
+    by a rename (no file to create now).
     """
     if not fresh:
         instance.dir.mkdir(parents=True, exist_ok=True)
@@ -75,9 +79,33 @@ def write_instance(
         _write_if_changed(
             instance.file_index, orjson.dumps(rows, option=JSON_OPTIONS), compare=not fresh
         )
-    _write_if_changed(
-        instance.metadata, orjson.dumps(dict(metadata), option=JSON_OPTIONS), compare=not fresh
-    )
+    data = orjson.dumps(dict(metadata), option=JSON_OPTIONS)
+    if staged is not None and _fill_staged(staged, instance.metadata, data):
+        return
+    _write_if_changed(instance.metadata, data, compare=not fresh)
+
+
+def _fill_staged(staged: Path, path: Path, data: bytes) -> bool:
+    """Write ``data`` into the empty ``staged`` file and rename it to ``path``
+    (atomic, like atomic_write); False when that cannot be done."""
+    try:
+        # No O_TRUNC (the file is empty): on ext4 a truncated file is flushed at close.
+        fd = os.open(staged, os.O_WRONLY | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+        os.replace(staged, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(staged)
+        return False
+    return True
 
 
 def _write_if_changed(path: Path, data: bytes, *, compare: bool = True) -> None:

@@ -174,7 +174,8 @@ def keep_stage(
     ``globs`` are relative to ``cwd``; ``produced`` (registry artifact paths) to ``root``.
     """
     keeper = _Keeper(store, instance_id, workspace)
-    workspace.mkdir(parents=True, exist_ok=True)
+    if not os.path.isdir(workspace):  # the stage removed it (a stat, not a failing mkdir)
+        workspace.mkdir(parents=True, exist_ok=True)
     keeper.adopt_workspace()
     for pattern in globs:
         keeper.keep_matches(cwd, validate_glob(pattern))

@@ -192,6 +192,7 @@ def prune_run(run: RunArtifacts) -> None:
 
     stamp = now_iso()
     remove_tree(run.paths.instances_dir)
+    remove_tree(run.paths.staging_dir)  # a killed runner's skeletons, if any
     with contextlib.suppress(FileNotFoundError):
         os.unlink(run.paths.pack)
     metadata = read_json(run.paths.metadata)

@@ -6,8 +6,9 @@ import contextlib
 from typing import TYPE_CHECKING
 
 from codex_orchestrator.artifacts.objects import ObjectStore
-from codex_orchestrator.artifacts.stagekeep import StageArtifacts
+from codex_orchestrator.artifacts.stagekeep import StageArtifacts, StagedInstance
 from codex_orchestrator.engine.context import RunContext
+from codex_orchestrator.engine.prepare import Order
 from codex_orchestrator.errors import OrchestratorError, StoreError
 from codex_orchestrator.model import CommandRecord, CommandStage, RunManifest
 from codex_orchestrator.store.catalog import SOURCE_CLI, RunRef
@@ -67,8 +68,11 @@ def _store(ctx: RunContext, paths: ArtifactPaths) -> ObjectStore:
     return store
 
 
-def open_stage(ctx: RunContext, record: CommandRecord) -> StageArtifacts:
-    """The instance of a stage about to run: empty workspace, open ``output.log``."""
+def open_stage(
+    ctx: RunContext, record: CommandRecord, staged: StagedInstance | None = None
+) -> StageArtifacts:
+    """The instance of a stage about to run: empty workspace, open ``output.log``
+    (moved into place from ``staged`` when it was made ahead)."""
     paths = run_artifact_paths(ctx)
     manifest = ctx.manifest
     recorded = ctx.settings.layout.relative(paths.root)
@@ -76,12 +80,22 @@ def open_stage(ctx: RunContext, record: CommandRecord) -> StageArtifacts:
         ctx.update(manifest.replace(extra={**manifest.extra, ARTIFACTS_PATH_KEY: recorded}))
     try:
         return StageArtifacts.open(
-            paths.instance(command_file_stem(record.index, record.id)), _store(ctx, paths)
+            paths.instance(command_file_stem(record.index, record.id)), _store(ctx, paths), staged
         )
     except OSError as exc:
         raise StoreError(
             f"cannot create the stage's workspace under {paths.root}: {exc.strerror or exc}"
         ) from exc
+
+
+def staging_order(ctx: RunContext, index: int, stage_id: str) -> Order:
+    """What to make ahead for stage ``index`` (engine/prepare.py)."""
+    stem = command_file_stem(index, stage_id)
+    return Order(
+        index=index,
+        command_log=ctx.paths.command_log(index, stage_id),
+        staging=run_artifact_paths(ctx).staging_dir / stem,
+    )
 
 
 def remember_kept(ctx: RunContext, kept: StageArtifacts) -> None:

@@ -1,13 +1,17 @@
 """The stage loop: ask the scheduler what runs next, run it, record how it ended.
 
-Runs on the driver thread, the only one that updates the manifest. Each command
-stage runs on a thread of its own through the executor (up to ``jobs`` at once);
-its output reaches the event files from that thread. Subpipeline stages (child
-runs) and skipped stages are handled on the driver thread itself.
+Runs on the driver thread, the only one that updates the manifest. In a graph, each
+command stage runs on a thread of its own through the executor (up to ``jobs`` at
+once); its output reaches the event files from that thread. Where no stage can run
+beside another (a pipeline without ``needs``, or ``--jobs 1``, on the local executor),
+the driver thread supervises the command itself and keeps the heartbeat going from
+that loop. Subpipeline stages (child runs) and skipped stages are handled on the
+driver thread.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import os
@@ -19,6 +23,9 @@ from codex_orchestrator.engine.artifact_watch import ArtifactWatch
 from codex_orchestrator.engine.context import RunContext
 from codex_orchestrator.engine.executor import CommandOutcome
 from codex_orchestrator.engine.graph import stage_graph
+from codex_orchestrator.engine.keeping import staging_order
+from codex_orchestrator.engine.prepare import Order, Preparer
+from codex_orchestrator.engine.process import LocalExecutor
 from codex_orchestrator.engine.scheduler import Action, Outcome, Ready, Scheduler
 from codex_orchestrator.engine.stage import CommandJob, finish_command_stage
 from codex_orchestrator.model import (
@@ -34,6 +41,8 @@ from codex_orchestrator.model.pipeline import GATE_PREFIX
 
 # The driver wakes at least this often while stages run: heartbeats, coalesced writes.
 TICK_SECONDS = 0.5
+# Stages made ahead beyond those that may run at once (each costs a few empty files).
+MAX_LOOKAHEAD = 4
 
 ChildRunner = Callable[[RunContext, SubpipelineStage, CommandRecord], CommandRecord]
 _Done = tuple[str, CommandOutcome | BaseException]
@@ -70,6 +79,22 @@ class StageLoop:
         self.running: dict[str, CommandJob] = {}
         self.done: queue.Queue[_Done] = queue.Queue()
         self.workers = _Workers(self._work)
+        # A linear pipeline (or --jobs 1) on the local executor runs each command on
+        # this thread: no other stage can start while one runs.
+        self.inline = (graph.linear or self.jobs == 1) and isinstance(
+            settings.executor, LocalExecutor
+        )
+        # Command stages in the order they are likely to start, whose files the
+        # preparer makes ahead while earlier stages run (engine/prepare.py).
+        self.preparer = Preparer()
+        self.lookahead = min(self.jobs, MAX_LOOKAHEAD) + 1
+        self.upcoming = collections.deque(
+            stage.id
+            for stage in pipeline.stages
+            if isinstance(stage, CommandStage)
+            and stage.skip_reason is None
+            and stage.id not in finished
+        )
 
     def run(self) -> None:
         """Run until nothing more can start and nothing runs."""
@@ -88,6 +113,7 @@ class StageLoop:
         finally:
             self._abandon_running()
             self.workers.close()
+            self.preparer.close()
 
     def _launch_ready(self) -> bool:
         progressed = False
@@ -151,9 +177,30 @@ class StageLoop:
         elif isinstance(stage, SubpipelineStage):
             self._finish(self.run_child(ctx, stage, record))
         else:
-            job = CommandJob(ctx, stage, record)
+            job = CommandJob(ctx, stage, record, self.preparer.take(record.index))
+            job.sink.on_started = self.preparer.go
             self.running[stage.id] = job
-            self.workers.submit(job, busy=len(self.running))
+            # Asked for before the stage thread is woken: once woken, it should not
+            # wait for this thread to let go of the GIL.
+            self._prepare_ahead()
+            if self.inline and len(self.running) == 1:
+                # Nothing can start beside it: run it here, sparing two thread
+                # hand-offs (and their waits for the GIL) per stage.
+                job.sink.on_tick = self._tick
+                self._work(job)
+            else:
+                self.workers.submit(job, busy=len(self.running))
+
+    def _prepare_ahead(self) -> None:
+        """Ask for the files of the next stages likely to start (never one started)."""
+        preparer, upcoming = self.preparer, self.upcoming
+        orders: list[Order] = []
+        while upcoming and preparer.outstanding + len(orders) < self.lookahead:
+            stage_id = upcoming.popleft()
+            if stage_id in self.running or self.scheduler.is_started(stage_id):
+                continue
+            orders.append(staging_order(self.ctx, self.indexes[stage_id], stage_id))
+        preparer.ahead(orders)
 
     def _work(self, job: CommandJob) -> None:
         settings = self.ctx.settings
@@ -177,6 +224,11 @@ class StageLoop:
             job.abandon()
             raise outcome
         self._finish(finish_command_stage(self.ctx, job, outcome))
+        self.ctx.tick()
+
+    def _tick(self) -> None:
+        """While a command runs on this thread: sessions, heartbeat, pending writes."""
+        self._record_sessions()
         self.ctx.tick()
 
     def _record_sessions(self) -> None:

@@ -16,6 +16,7 @@ import selectors
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 
 import psutil
 
@@ -147,6 +148,8 @@ class _Supervisor:
         self.cancelled = False
         self.kill_at: float | None = None
         self.tree: list[psutil.Process] = []
+        # Run on the driver thread, the command keeps the run's heartbeat going.
+        self.tick: Callable[[], None] | None = getattr(sink, "on_tick", None)
 
     def run(self) -> CommandOutcome:
         proc = self.proc
@@ -202,6 +205,8 @@ class _Supervisor:
                 else:
                     self._read(key.fd, str(key.data))
             self._enforce(time.monotonic())
+            if self.tick is not None:
+                self.tick()
 
     def _timeout(self, now: float, linger_until: float | None) -> float:
         timeout = TICK_SECONDS if self.pidfd is not None else 0.05

@@ -119,6 +119,10 @@ class Scheduler:
         """Stages that ended, with how."""
         return dict(self._finished)
 
+    def is_started(self, stage_id: str) -> bool:
+        """Whether ``stage_id`` was started, or has ended or been blocked."""
+        return stage_id in self._running or self._ended(stage_id)
+
     def _ended(self, stage_id: str) -> bool:
         return stage_id in self._finished or stage_id in self._blocked
 

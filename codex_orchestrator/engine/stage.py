@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from codex_orchestrator import __version__
@@ -25,6 +26,7 @@ from codex_orchestrator.engine.keeping import open_stage, produced_paths, rememb
 from codex_orchestrator.engine.leftovers import StageSession
 from codex_orchestrator.engine.lines import LineSplitter, Run, Tail
 from codex_orchestrator.engine.masking import Masker
+from codex_orchestrator.engine.prepare import Prepared
 from codex_orchestrator.model import (
     CommandRecord,
     CommandStage,
@@ -58,6 +60,10 @@ class StageSink:
         self.maskers = {name: Masker(ctx.settings.mask) for name in self.tails}
         self.observer = ctx.settings.observer if ctx.settings.observer.wants_output else None
         self.session: StageSession | None = None
+        # Called once the command runs (the loop's preparer starts making files then).
+        self.on_started: Callable[[], None] | None = None
+        # Called often while the command runs, when it runs on the driver thread.
+        self.on_tick: Callable[[], None] | None = None
 
     def on_spawn(self, session: StageSession) -> None:
         """The leader started: journal its session at once (on the stage's thread, so
@@ -65,6 +71,8 @@ class StageSink:
         ``commands[].process_group``)."""
         self.log.event("command:session", **session.to_dict())
         self.session = session
+        if self.on_started is not None:
+            self.on_started()
 
     def write(self, stream: str, data: bytes) -> None:
         """Bytes from ``stream``: mask them, remember the tail, write the completed lines."""
@@ -111,19 +119,27 @@ class StageOutput:
 
 
 class CommandJob:
-    """One command stage in flight: prepared on the driver thread, run on its own."""
+    """One command stage in flight: prepared on the driver thread, run on a stage
+    thread (or on the driver thread, when nothing can run beside it)."""
 
-    def __init__(self, ctx: RunContext, stage: CommandStage, record: CommandRecord) -> None:
+    def __init__(
+        self,
+        ctx: RunContext,
+        stage: CommandStage,
+        record: CommandRecord,
+        prepared: Prepared | None = None,
+    ) -> None:
         paths = ctx.paths
         self.stage = stage
         self.record = record
         self.log_path = paths.command_log(record.index, stage.id)
-        self.log = ctx.events.open_command(self.log_path, record.index)
+        staged_log = prepared.command if prepared is not None else None
+        self.log = ctx.events.open_command(self.log_path, record.index, staged_log)
         self.shown = ctx.settings.masked(stage.command)
         self.log.event("command:start", id=stage.id, command=self.shown)
         self.timeout_ms = stage.timeout_ms or ctx.settings.stage_timeout_ms
         self.cwd = ctx.settings.layout.root / stage.cwd if stage.cwd else ctx.settings.layout.root
-        self.kept = open_stage(ctx, record)
+        self.kept = open_stage(ctx, record, prepared.instance if prepared is not None else None)
         env = stage_environment(ctx, stage)
         env[WORKSPACE_ENV] = str(self.kept.workspace)
         self.request = CommandRequest(

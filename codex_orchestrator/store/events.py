@@ -9,9 +9,11 @@ no line it had read.
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import threading
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -114,12 +116,21 @@ class EventLog:
         self._lock = threading.Lock()
         self._open: set[CommandLog] = set()
 
-    def open_command(self, path: Path | None, index: int) -> CommandLog:
+    def open_command(
+        self, path: Path | None, index: int, staged: StagedFile | None = None
+    ) -> CommandLog:
         """A handle writing command ``index``'s events here and to its own file at ``path``.
 
         Without ``path`` the events go to ``runner.ndjson`` only (subpipeline stages).
+        ``staged``: an empty file made ahead (``stage_file``), renamed to ``path`` when
+        no file is there yet (a resumed stage appends to its earlier file instead).
         """
-        handle = CommandLog(self, _open_log(path) if path is not None else None, index)
+        fd = None
+        if path is not None:
+            fd = staged.claim(path) if staged is not None else None
+            if fd is None:
+                fd = _open_log(path)
+        handle = CommandLog(self, fd, index)
         with self._lock:
             self._open.add(handle)
         return handle
@@ -202,6 +213,49 @@ class CommandLog:
             copier.finish()
         except OSError as exc:
             raise StoreError(f"cannot write command events: {exc.strerror or exc}") from exc
+
+
+STAGED_SUFFIX = ".staged"
+
+
+@dataclass(frozen=True, slots=True)
+class StagedFile:
+    """An empty, open event file made ahead of its command, under a hidden name."""
+
+    path: Path
+    fd: int
+
+    def claim(self, target: Path) -> int | None:
+        """Rename it to ``target`` and hand over its fd; None (and it is removed) when
+        ``target`` exists already or the rename fails."""
+        if not os.path.lexists(target):
+            try:
+                os.rename(self.path, target)
+            except OSError:
+                pass
+            else:
+                return self.fd
+        self.discard()
+        return None
+
+    def discard(self) -> None:
+        """Close and remove it (it was never used)."""
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+        with contextlib.suppress(OSError):
+            os.unlink(self.path)
+
+
+def staged_name(path: Path) -> Path:
+    """Where the event file ``path`` is made ahead: a hidden name beside it."""
+    return path.with_name(f".{path.name}{STAGED_SUFFIX}")
+
+
+def stage_file(path: Path) -> StagedFile:
+    """Make the event file ``path`` ahead, empty, under its hidden name."""
+    staged = staged_name(path)
+    flags = os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND | os.O_CLOEXEC
+    return StagedFile(path=staged, fd=os.open(staged, flags, 0o644))
 
 
 def _open_log(path: Path) -> int:

@@ -251,6 +251,12 @@ class ArtifactPaths:
         """``instances/<NN-slug>``."""
         return InstancePaths(stem, self.instances_dir / stem)
 
+    @property
+    def staging_dir(self) -> Path:
+        """``.staging/``: instance skeletons made ahead of their stages (hidden, and
+        empty once the run has ended)."""
+        return self.root / ".staging"
+
     def instance_by_id(self, instance_id: str) -> InstancePaths:
         """The instance ``NN-slug`` or ``NN-slug/MM-slug`` (segments validated)."""
         stems = instance_id.split("/")
