@@ -117,7 +117,8 @@ class RunContext:
     def record_command(self, record: CommandRecord, *, force: bool = False) -> None:
         """A stage's record changed: journal it first, then update the state."""
         self.events.event(COMMAND_EVENT, record=record.to_dict())
-        self.update(self.manifest.with_command(record), force=force)
+        updated = self.manifest.with_command(record, updated_at=now_iso())
+        self.writer.update(updated, force=force, stamped=True)
 
     def record_child(self, child: ChildRun) -> None:
         """A child run started or ended: journal it first, then update the state."""

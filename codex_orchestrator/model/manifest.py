@@ -8,6 +8,7 @@ back unchanged.
 from __future__ import annotations
 
 import dataclasses
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -148,11 +149,24 @@ class RunManifest:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def replace(self, **changes: Any) -> RunManifest:
-        """A copy with ``changes`` applied."""
-        return dataclasses.replace(self, **changes)
+        """A copy with ``changes`` applied.
 
-    def with_command(self, record: CommandRecord) -> RunManifest:
-        """A copy with the command of the same index replaced by ``record``."""
+        The manifest changes at every stage boundary and has some forty fields, so the
+        copy is made field by field from the slots instead of through ``__init__``
+        (``dataclasses.replace``): about a fifth of the time. Unknown names raise
+        TypeError, as ``dataclasses.replace`` does.
+        """
+        unknown = changes.keys() - _FIELD_SET
+        if unknown:
+            raise TypeError(f"RunManifest has no field {min(unknown)!r}")
+        copy = object.__new__(RunManifest)
+        for name, value in zip(_FIELD_NAMES, _ALL_VALUES(self), strict=True):
+            _SET(copy, name, changes.get(name, value))
+        return copy
+
+    def with_command(self, record: CommandRecord, **changes: Any) -> RunManifest:
+        """A copy with the command of the same index replaced by ``record`` (and
+        ``changes`` applied)."""
         position = record.index - 1
         commands = self.commands
         if 0 <= position < len(commands) and commands[position].index == record.index:
@@ -160,9 +174,9 @@ class RunManifest:
             # over every record at every stage boundary.
             updated = list(commands)
             updated[position] = record
-            return dataclasses.replace(self, commands=tuple(updated))
+            return self.replace(commands=tuple(updated), **changes)
         commands = tuple(record if c.index == record.index else c for c in commands)
-        return dataclasses.replace(self, commands=commands)
+        return self.replace(commands=commands, **changes)
 
     def with_child(self, child: ChildRun) -> RunManifest:
         """A copy listing ``child`` in ``child_runs`` (replacing an entry of the same run)."""
@@ -310,3 +324,9 @@ class RunManifest:
             journal_offset=opt_int(data.get("journal_offset")),
             extra={k: v for k, v in data.items() if k not in _MANIFEST_KEYS and not _default(k, v)},
         )
+
+
+_FIELD_NAMES = tuple(f.name for f in dataclasses.fields(RunManifest))
+_FIELD_SET = frozenset(_FIELD_NAMES)
+_ALL_VALUES = operator.attrgetter(*_FIELD_NAMES)
+_SET = object.__setattr__

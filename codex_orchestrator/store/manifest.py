@@ -133,9 +133,10 @@ class ManifestWriter:
         """The current in-memory state."""
         return self._manifest
 
-    def update(self, manifest: RunManifest, *, force: bool = False) -> None:
-        """Replace the state, stamping ``updated_at``; write now if forced or due."""
-        self._manifest = manifest.replace(updated_at=now_iso())
+    def update(self, manifest: RunManifest, *, force: bool = False, stamped: bool = False) -> None:
+        """Replace the state, stamping ``updated_at`` (unless ``stamped``: the caller
+        did); write now if forced or due."""
+        self._manifest = manifest if stamped else manifest.replace(updated_at=now_iso())
         self._dirty = True
         if force or time.monotonic() - self._last_write >= COALESCE_SECONDS:
             self.flush()
