@@ -760,3 +760,41 @@ def test_a_misspelt_key_gets_a_suggestion(tmp_path: Path) -> None:
         f"{prefix}allowfailure: unknown key (ignored); did you mean allowFailure?",
         f"{prefix}colour: unknown key (ignored)",
     ]
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.tuples(
+            st.text(min_size=1, max_size=8),
+            st.text(min_size=1, max_size=8),
+            st.text(min_size=1, max_size=8),
+        ),
+        min_size=1,
+        max_size=6,
+        unique_by=lambda t: t[0],
+    )
+)
+def test_plain_stages_read_as_the_full_reading_reads_them(
+    tmp_path: Path, texts: list[tuple[str, str, str]]
+) -> None:
+    """``{kind, id, title, command}`` stages take a short path; it gives what the full
+    reading gives (an extra null key sends a stage through the full reading), and it
+    refuses exactly what the full reading refuses (blank ids, titles, commands)."""
+
+    def load(extra: dict[str, Any]) -> Config | str:
+        stages = [
+            {"kind": "command", "id": i, "title": t, "command": c, **extra} for i, t, c in texts
+        ]
+        path = tmp_path / "c.json"
+        path.write_text(json.dumps({"pipelines": [{"id": "p", "title": "p", "stages": stages}]}))
+        try:
+            return load_config(path, tmp_path)
+        except ConfigError as exc:
+            return str(exc)
+
+    plain, full = load({}), load({"cwd": None})
+    if isinstance(plain, str) or isinstance(full, str):
+        assert plain == full
+    else:
+        assert plain.pipelines["p"] == full.pipelines["p"]
