@@ -157,6 +157,26 @@ def bare_shell_loop(count: int) -> float:
     return (time.perf_counter() - started) / count
 
 
+def bare_stage_files(count: int, directory: Path) -> float:
+    """Seconds per iteration of creating what the layout asks of one stage: an event
+    file, an instance directory with ``workspace/``, ``output.log`` and ``metadata.json``
+    (the part of a stage's cost that is the filesystem's, not the runner's)."""
+    commands = directory / "commands"
+    instances = directory / "instances"
+    commands.mkdir(parents=True)
+    instances.mkdir()
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+    started = time.perf_counter()
+    for index in range(count):
+        os.close(os.open(commands / f"{index:04d}.ndjson", flags, 0o644))
+        instance = instances / f"{index:04d}"
+        os.mkdir(instance)
+        os.mkdir(instance / "workspace", 0o700)
+        os.close(os.open(instance / "output.log", flags, 0o644))
+        os.close(os.open(instance / "metadata.json", flags, 0o644))
+    return (time.perf_counter() - started) / count
+
+
 def bare_line_reader(command: str) -> tuple[float, int]:
     """Run ``command`` under ``sh -c``, drain its stdout; return (wall seconds, lines)."""
     started = time.perf_counter()

@@ -6,12 +6,19 @@ of every recorded repetition, plus the target the figure is judged against.
 
 from __future__ import annotations
 
+import shutil
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench_process import Measurement, bare_line_reader, bare_shell_loop, measure
+from bench_process import (
+    Measurement,
+    bare_line_reader,
+    bare_shell_loop,
+    bare_stage_files,
+    measure,
+)
 from bench_project import (
     FLUSH,
     SEQ,
@@ -70,6 +77,7 @@ class Context:
     warnings: list[str] = field(default_factory=list)
     _projects: dict[tuple[str, str], Path] = field(default_factory=dict)
     seq_figures: tuple[Figure, ...] | None = None
+    _scratch: int = 0
 
     def rounds(self) -> Iterator[bool]:
         """One warm-up round (False: discard), then ``repeat`` recorded rounds (True)."""
@@ -83,6 +91,11 @@ class Context:
         if key not in self._projects:
             self._projects[key] = make_project(self.root / f"{scenario}-{tool.key}")
         return self._projects[key]
+
+    def scratch(self, scenario: str) -> Path:
+        """A new directory for a baseline's files (removed with the scenario's runs)."""
+        self._scratch += 1
+        return self.root / f"{scenario}-scratch-{self._scratch}"
 
     def problem(self, tool: Tool, what: str) -> None:
         """Record a problem: a loud FAIL for ours, a warning for theirs."""
@@ -121,6 +134,7 @@ def stages_200(ctx: Context) -> tuple[Figure, ...]:
     """200 stages of ``true``: wall, start-up, and per-stage overhead over bare spawning."""
     name = "stages-200"
     bare = Figure(scenario=name, label="bare `sh -c true` per spawn", unit="ms")
+    files = Figure(scenario=name, label="creating one stage's 5 files (in the overhead)", unit="ms")
     startup = Figure(scenario=name, label="start-up (1-stage pipeline)", unit="s")
     wall = Figure(
         scenario=name, label="wall", unit="s", ratio_limit=0.25, target="ours ≤ 0.25 x theirs"
@@ -134,6 +148,7 @@ def stages_200(ctx: Context) -> tuple[Figure, ...]:
     )
     for record in ctx.rounds():
         per_spawn = bare_shell_loop(STAGES.stages)
+        per_files = bare_stage_files(STAGES.stages, ctx.scratch(name))
         progress(f"{name} bare: {per_spawn * 1000:.2f} ms per spawn")
         runs = {
             tool.key: (ctx.start(name, tool, STARTUP), ctx.start(name, tool, STAGES))
@@ -142,12 +157,13 @@ def stages_200(ctx: Context) -> tuple[Figure, ...]:
         if not record:
             continue
         bare.add(BARE, per_spawn * 1000)
+        files.add(BARE, per_files * 1000)
         for key, ((first, _), (full, _)) in runs.items():
             startup.add(key, first.wall_s)
             wall.add(key, full.wall_s)
             overhead.add(key, ((full.wall_s - first.wall_s) / STAGES.stages - per_spawn) * 1000)
     _clear_after(ctx, name)
-    return bare, startup, wall, overhead
+    return bare, files, startup, wall, overhead
 
 
 def stages_2000(ctx: Context) -> tuple[Figure, ...]:
@@ -185,6 +201,8 @@ def _clear_after(ctx: Context, name: str) -> None:
     if not ctx.keep:
         for tool in ctx.tools:
             clear_runs(ctx.project(name, tool))
+        for scratch in ctx.root.glob(f"{name}-scratch-*"):
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _line_scenario(
