@@ -29,6 +29,7 @@ from codex_orchestrator.artifacts.objects import ObjectStore
 from codex_orchestrator.artifacts.records import KeepResult, Problem
 from codex_orchestrator.model import CommandRecord
 from codex_orchestrator.store.layout import InstancePaths
+from codex_orchestrator.store.pagecache import CacheTrim
 
 WORKSPACE_ENV = "CODEX_ORCHESTRATOR_WORKSPACE"
 WORKSPACE_MODE = 0o700
@@ -76,6 +77,7 @@ class StageArtifacts:
         self.instance = instance
         self.store = store
         self._log_fd: int | None = log_fd
+        self._trim = CacheTrim()
         # Built by stage_instance: metadata.json is written by renaming its empty file.
         self._staged = staged
         self.write_error: str | None = None
@@ -119,6 +121,7 @@ class StageArtifacts:
         try:
             while view:
                 view = view[os.write(self._log_fd, view) :]
+            self._trim.wrote(self._log_fd, len(data))
         except OSError as exc:
             self.write_error = f"output.log: {exc.strerror or exc}"
             self._close()

@@ -13,9 +13,11 @@ import os
 import queue
 import threading
 
+from codex_orchestrator.store.pagecache import CacheTrim
+
 QUEUE_DEPTH = 8
 
-_Item = tuple[int, bytes | None]  # (fd, data); data None closes fd
+_Item = tuple[int, bytes | None, CacheTrim | None]  # (fd, data, trim); data None closes fd
 
 
 class BackgroundCopier:
@@ -32,7 +34,7 @@ class BackgroundCopier:
             item = self._queue.get()
             if item is None:
                 return
-            fd, data = item
+            fd, data, trim = item
             try:
                 if data is None:
                     os.close(fd)
@@ -40,6 +42,8 @@ class BackgroundCopier:
                 view = memoryview(data)
                 while view and self._error is None:
                     view = view[os.write(fd, view) :]
+                if trim is not None:
+                    trim.wrote(fd, len(data))
             except OSError as exc:
                 if self._error is None:
                     self._error = exc
@@ -49,14 +53,15 @@ class BackgroundCopier:
             error, self._error = self._error, None
             raise error
 
-    def write(self, fd: int, data: bytes) -> None:
-        """Queue ``data`` for ``fd`` (blocks while the queue is full)."""
+    def write(self, fd: int, data: bytes, trim: CacheTrim | None = None) -> None:
+        """Queue ``data`` for ``fd`` (blocks while the queue is full); ``trim`` is
+        told once it is written."""
         self._check()
-        self._queue.put((fd, data))
+        self._queue.put((fd, data, trim))
 
     def close_fd(self, fd: int) -> None:
         """Close ``fd`` after everything queued for it."""
-        self._queue.put((fd, None))
+        self._queue.put((fd, None, None))
 
     def finish(self) -> None:
         """Write everything queued, stop the thread, raise any error it met."""

@@ -22,6 +22,7 @@ import orjson
 from codex_orchestrator.errors import StoreError
 from codex_orchestrator.model import now_iso
 from codex_orchestrator.store.copier import BackgroundCopier
+from codex_orchestrator.store.pagecache import CacheTrim
 
 # Bytes that may stand in a JSON string as they are: printable ASCII but '"' and '\\'.
 _NEEDS_NO_ESCAPE = bytes(b for b in range(0x20, 0x7F) if b not in b'"\\') + b"\n"
@@ -113,6 +114,7 @@ class EventLog:
 
     def __init__(self, runner_log: Path) -> None:
         self._runner_fd = _open_log(runner_log)
+        self._runner_trim = CacheTrim()
         self._lock = threading.Lock()
         self._open: set[CommandLog] = set()
 
@@ -146,6 +148,7 @@ class EventLog:
         try:
             with self._lock:
                 _write_all(self._runner_fd, data)
+                self._runner_trim.wrote(self._runner_fd, len(data))
         except OSError as exc:
             raise StoreError(f"cannot write run events: {exc.strerror or exc}") from exc
 
@@ -175,6 +178,7 @@ class CommandLog:
         self._fd: int | None = fd
         self.index = index
         self._copier: BackgroundCopier | None = None
+        self._trim = CacheTrim()
 
     def event(self, event_type: str, **fields: Any) -> None:
         """Write a command event (with this command's ``index``) to both files."""
@@ -192,9 +196,10 @@ class CommandLog:
             if self._copier is None and len(data) >= BACKGROUND_COPY_BYTES:
                 self._copier = BackgroundCopier()
             if self._copier is not None:
-                self._copier.write(fd, data)
+                self._copier.write(fd, data, self._trim)
             else:
                 _write_all(fd, data)
+                self._trim.wrote(fd, len(data))
         except OSError as exc:
             raise StoreError(f"cannot write command events: {exc.strerror or exc}") from exc
 
