@@ -41,6 +41,10 @@ SHELL = "/bin/sh"
 SUMMARY_CHARS = 240
 
 
+# Output events encoded and written together at most (about 100 bytes each).
+MAX_EVENTS_PER_WRITE = 4096
+
+
 class StageSink:
     """The stage side of an executor's output: lines, tails, events, the live view.
 
@@ -95,12 +99,21 @@ class StageSink:
 
     def _emit(self, stream: str, runs: list[Run]) -> None:
         timestamp = now_iso()
-        batch = []
+        batch: list[bytes] = []
         for pieces, partial in runs:
-            batch.append(
-                encode_output_lines(stream, self.index, self.seq, pieces, partial, timestamp)
-            )
-            self.seq += len(pieces)
+            # A read of short lines makes thousands of events; written a slice at a
+            # time, the encoded bytes held at once stay small (peak memory).
+            for start in range(0, len(pieces), MAX_EVENTS_PER_WRITE):
+                piece_slice = pieces[start : start + MAX_EVENTS_PER_WRITE]
+                if batch:
+                    self.log.write(b"".join(batch) if len(batch) > 1 else batch[0])
+                    batch = []
+                batch.append(
+                    encode_output_lines(
+                        stream, self.index, self.seq, piece_slice, partial, timestamp
+                    )
+                )
+                self.seq += len(piece_slice)
         self.log.write(b"".join(batch) if len(batch) > 1 else batch[0])
         if self.observer is not None:
             for pieces, _ in runs:

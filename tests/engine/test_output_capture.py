@@ -48,6 +48,12 @@ CASES: dict[str, tuple[str, bytes, bytes]] = {
         "".join(f"err-{n}\n" for n in range(300)).encode(),
     ),
     "silent": ("true", b"", b""),
+    # More short lines in one read than one write of events holds (MAX_EVENTS_PER_WRITE).
+    "burst": (
+        "seq 1 30000",
+        "".join(f"{n}\n" for n in range(1, 30001)).encode(),
+        b"",
+    ),
 }
 STEMS = {name: f"{position:02d}-{name}" for position, name in enumerate(CASES, start=1)}
 
@@ -123,6 +129,16 @@ def test_seq_counts_up_across_both_streams(captured: RunFiles) -> None:
     assert len(events) == 600
     assert [event["seq"] for event in events] == list(range(1, 601))
     assert {event["type"] for event in events} == {"command:stdout", "command:stderr"}
+
+
+def test_a_burst_of_short_lines_keeps_one_event_a_line_in_order(captured: RunFiles) -> None:
+    """Thousands of lines per read are written in slices: seq stays 1..n in both files."""
+    events = [e for e in _command_events(captured, "burst") if "seq" in e]
+    assert [event["seq"] for event in events] == list(range(1, 30001))
+    assert [event["data"] for event in events] == [str(n) for n in range(1, 30001)]
+    index = events[0]["index"]
+    in_runner = [e for e in captured.events() if e.get("index") == index and "seq" in e]
+    assert in_runner == events
 
 
 def test_a_silent_command_has_only_start_and_end(captured: RunFiles) -> None:
