@@ -58,7 +58,6 @@ class ExecRequest:
 def launch(request: StartRequest, observer: RunObserver, warn: Callable[[str], None]) -> RunResult:
     """Run a configured pipeline (config problems are reported before anything is written)."""
     from codex_orchestrator.config import DEFAULT_CONFIG_NAME
-    from codex_orchestrator.planning import target_id
 
     task_id = resolve_task_id(request.task)
     config, config_path = load_run_config(request.root, request.config, warn)
@@ -70,7 +69,7 @@ def launch(request: StartRequest, observer: RunObserver, warn: Callable[[str], N
     pipeline = select_pipeline(config, request.pipeline)
     recorded = {
         "approval_policy": request.approval_policy,
-        "plan_target_id": target_id(pipeline, request.target),
+        "plan_target_id": _target_id(pipeline, request.target),
         "issue_provider": request.issue_provider,
         "issue_id": request.issue_id,
         "issue_identifier": request.issue_identifier,
@@ -144,3 +143,11 @@ def exec_exit_code(result: RunResult) -> int:
     if record.status is CommandStatus.FAILED and record.exit_code is None:
         return 127  # could not be started (not found, not executable), as a shell says
     return int(ExitCode.RUN_FAILED)
+
+
+def _target_id(pipeline: Pipeline, target: str | None) -> str | None:
+    if target is None:
+        return None  # the planning module is not imported for nothing
+    from codex_orchestrator.planning import target_id
+
+    return target_id(pipeline, target)
