@@ -23,6 +23,8 @@ from typing import Any
 import orjson
 import psutil
 
+from codex_orchestrator.engine.procfs import read_small
+
 CREATE_TIME_TOLERANCE = 0.05
 GRACE_SECONDS = 2.0
 # The session event is the second line of a command's event file.
@@ -87,8 +89,7 @@ def process_create_time(pid: int) -> float | None:
     """A process's create time as psutil gives it, read straight from /proc (cheap:
     no psutil.Process to build once per stage); psutil where /proc has no stat."""
     try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            data = handle.read()
+        data = read_small(f"/proc/{pid}/stat")
         fields = data[data.rfind(b")") + 2 :].split()
         return _boot() + int(fields[19]) / _TICKS
     except (OSError, ValueError, IndexError):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import os
 import resource
 import selectors
@@ -36,6 +37,7 @@ from codex_orchestrator.engine.leftovers import (
     end_session,
     process_create_time,
 )
+from codex_orchestrator.engine.procfs import read_small
 from codex_orchestrator.engine.reaper import become_subreaper, tree_rss
 from codex_orchestrator.model import Resources
 
@@ -75,7 +77,7 @@ def run_process(request: CommandRequest, sink: OutputSink, cancel: CancelSignal)
             request.argv,
             cwd=request.cwd,
             env=request.env,
-            stdin=subprocess.DEVNULL,
+            stdin=_devnull(),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,
@@ -105,6 +107,13 @@ def run_process(request: CommandRequest, sink: OutputSink, cancel: CancelSignal)
     finally:
         watchdog.release(proc.pid)
     return dataclasses.replace(outcome, ended_processes=tuple(ended)) if ended else outcome
+
+
+@functools.cache
+def _devnull() -> int:
+    """/dev/null for the commands' stdin, opened once (Popen's DEVNULL opens it per
+    command)."""
+    return os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
 
 
 def _session_of(pid: int) -> StageSession | None:
@@ -162,6 +171,11 @@ class _Supervisor:
         with contextlib.suppress(OSError, AttributeError):
             self.pidfd = os.pidfd_open(proc.pid)
             self.selector.register(self.pidfd, selectors.EVENT_READ, "exit")
+        # Told now, just before this thread first waits: whatever the sink starts then
+        # (making the next stages' files) does not compete with the spawn for the GIL.
+        started = getattr(self.sink, "on_started", None)
+        if started is not None:
+            started()
         try:
             self._loop()
         except BaseException:
@@ -352,10 +366,10 @@ def _own_peak_rss() -> int:
     less than that would be reported as using nothing.
     """
     try:
-        with open("/proc/self/status", "rb") as status:
-            for line in status:
-                if line.startswith(b"VmHWM:"):
-                    return int(line.split()[1]) * 1024
+        status = read_small("/proc/self/status")
+        start = status.find(b"\nVmHWM:")
+        if start >= 0:
+            return int(status[start + 7 : status.index(b"\n", start + 1)].split()[0]) * 1024
     except (OSError, ValueError, IndexError):
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

@@ -12,6 +12,8 @@ import os
 import sys
 from collections.abc import Callable
 
+from codex_orchestrator.engine.procfs import read_small
+
 PR_SET_CHILD_SUBREAPER = 36
 
 
@@ -44,7 +46,17 @@ def become_subreaper() -> bool:
 
 
 def own_children() -> list[int] | None:
-    """The pids of this process's children (every thread's), or None where unknown."""
+    """The pids of this process's orphaned descendants, or None where unknown.
+
+    The kernel re-parents an orphan to a subreaper's first live thread, its main
+    thread: only that thread's ``children`` file is read (a stage's own leader, a
+    child of the thread that spawned it, has been reaped by then).
+    """
+    pid = os.getpid()
+    try:
+        return [int(child) for child in read_small(f"/proc/{pid}/task/{pid}/children").split()]
+    except OSError:
+        pass
     try:
         return _children("self")
     except FileNotFoundError:

@@ -64,7 +64,8 @@ class StageSink:
         self.maskers = {name: Masker(ctx.settings.mask) for name in self.tails}
         self.observer = ctx.settings.observer if ctx.settings.observer.wants_output else None
         self.session: StageSession | None = None
-        # Called once the command runs (the loop's preparer starts making files then).
+        # Called by the local executor once the command runs and is being waited for
+        # (the loop's preparer starts making files then).
         self.on_started: Callable[[], None] | None = None
         # Called often while the command runs, when it runs on the driver thread.
         self.on_tick: Callable[[], None] | None = None
@@ -75,8 +76,6 @@ class StageSink:
         ``commands[].process_group``)."""
         self.log.event("command:session", **session.to_dict())
         self.session = session
-        if self.on_started is not None:
-            self.on_started()
 
     def write(self, stream: str, data: bytes) -> None:
         """Bytes from ``stream``: mask them, remember the tail, write the completed lines."""
