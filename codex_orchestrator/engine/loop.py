@@ -17,6 +17,7 @@ import dataclasses
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable
 
 from codex_orchestrator.engine.artifact_watch import ArtifactWatch
@@ -81,6 +82,7 @@ class StageLoop:
         self.workers = _Workers(self._work)
         # A linear pipeline (or --jobs 1) on the local executor runs each command on
         # this thread: no other stage can start while one runs.
+        self.inline_since = 0.0
         self.inline = (graph.linear or self.jobs == 1) and isinstance(
             settings.executor, LocalExecutor
         )
@@ -187,6 +189,7 @@ class StageLoop:
                 # Nothing can start beside it: run it here, sparing two thread
                 # hand-offs (and their waits for the GIL) per stage.
                 job.sink.on_tick = self._tick
+                self.inline_since = time.monotonic()
                 self._work(job)
             else:
                 self.workers.submit(job, busy=len(self.running))
@@ -227,8 +230,11 @@ class StageLoop:
         self.ctx.tick()
 
     def _tick(self) -> None:
-        """While a command runs on this thread: sessions, heartbeat, pending writes."""
-        self._record_sessions()
+        """While a command runs on this thread: heartbeat and pending writes; its
+        session goes into the manifest once it has run for a tick, as with a stage
+        thread (the journal has it from the start)."""
+        if time.monotonic() - self.inline_since >= TICK_SECONDS:
+            self._record_sessions()
         self.ctx.tick()
 
     def _record_sessions(self) -> None:

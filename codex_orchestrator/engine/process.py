@@ -72,18 +72,26 @@ def run_process(request: CommandRequest, sink: OutputSink, cancel: CancelSignal)
     """
     started = time.monotonic()
     become_subreaper()
+    # Our own pipes, read with os.read: Popen's PIPE wraps each in a file object
+    # the runner never uses (and that costs system calls at every stage).
+    out_read, out_write = os.pipe()
+    err_read, err_write = os.pipe()
     try:
         proc = subprocess.Popen(
             request.argv,
             cwd=request.cwd,
             env=request.env,
             stdin=_devnull(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stdout=out_write,
+            stderr=err_write,
             start_new_session=True,
             close_fds=True,
         )
-    except OSError as exc:
+    except BaseException as exc:
+        for fd in (out_read, out_write, err_read, err_write):
+            os.close(fd)
+        if not isinstance(exc, OSError):
+            raise
         return CommandOutcome(
             exit_code=None,
             signal=None,
@@ -91,13 +99,21 @@ def run_process(request: CommandRequest, sink: OutputSink, cancel: CancelSignal)
             resources=Resources(),
             spawn_error=f"{exc.strerror or exc}: {exc.filename or request.argv[0]}",
         )
+    os.close(out_write)
+    os.close(err_write)
     watchdog.watch(proc.pid)
     try:
-        session = _session_of(proc.pid)
-        on_spawn = getattr(sink, "on_spawn", None)
-        if session is not None and on_spawn is not None:
-            on_spawn(session)
-        outcome = _Supervisor(proc, request, sink, cancel, started).run()
+        try:
+            session = _session_of(proc.pid)
+            on_spawn = getattr(sink, "on_spawn", None)
+            if session is not None and on_spawn is not None:
+                on_spawn(session)
+            supervisor = _Supervisor(proc, (out_read, err_read), request, sink, cancel, started)
+        except BaseException:
+            os.close(out_read)
+            os.close(err_read)
+            raise
+        outcome = supervisor.run()
         if session is None:
             return outcome
         # As GitHub Actions ends a job's orphans: whatever the stage left running goes.
@@ -130,12 +146,14 @@ class _Supervisor:
     def __init__(
         self,
         proc: subprocess.Popen[bytes],
+        pipes: tuple[int, int],
         request: CommandRequest,
         sink: OutputSink,
         cancel: CancelSignal,
         started: float,
     ) -> None:
         self.proc = proc
+        self.pipes = pipes  # (stdout, stderr) read ends; closed when run() ends
         self.sink = sink
         self.cancel = cancel
         self.started = started
@@ -162,10 +180,9 @@ class _Supervisor:
 
     def run(self) -> CommandOutcome:
         proc = self.proc
-        if proc.stdout is None or proc.stderr is None:  # pragma: no cover - both are PIPE
-            raise RuntimeError("process started without output pipes")
-        self.selector.register(proc.stdout.fileno(), selectors.EVENT_READ, STDOUT)
-        self.selector.register(proc.stderr.fileno(), selectors.EVENT_READ, STDERR)
+        out_fd, err_fd = self.pipes
+        self.selector.register(out_fd, selectors.EVENT_READ, STDOUT)
+        self.selector.register(err_fd, selectors.EVENT_READ, STDERR)
         if self.wakeup_fd is not None:
             self.selector.register(self.wakeup_fd, selectors.EVENT_READ, "wakeup")
         with contextlib.suppress(OSError, AttributeError):
@@ -187,8 +204,8 @@ class _Supervisor:
             self.selector.close()
             if self.pidfd is not None:
                 os.close(self.pidfd)
-            proc.stdout.close()
-            proc.stderr.close()
+            os.close(out_fd)
+            os.close(err_fd)
         return self._outcome()
 
     def _open_streams(self) -> int:
