@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from codex_orchestrator.artifacts.records import (
     Problem,
 )
 from codex_orchestrator.model import CommandRecord
-from codex_orchestrator.store.fsutil import atomic_write
+from codex_orchestrator.store.fsutil import atomic_write, fill_and_replace
 from codex_orchestrator.store.layout import InstancePaths
 
 JSON_OPTIONS = orjson.OPT_INDENT_2
@@ -86,24 +85,11 @@ def write_instance(
 
 
 def _fill_staged(staged: Path, path: Path, data: bytes) -> bool:
-    """Write ``data`` into the empty ``staged`` file and rename it to ``path``
-    (atomic, like atomic_write); False when that cannot be done."""
+    """Write ``data`` through the empty ``staged`` file to ``path``; False when that
+    cannot be done (the caller then writes it the usual way)."""
     try:
-        # No O_TRUNC (the file is empty): on ext4 a truncated file is flushed at close.
-        fd = os.open(staged, os.O_WRONLY | os.O_CLOEXEC)
+        fill_and_replace(staged, path, data)
     except OSError:
-        return False
-    try:
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-        finally:
-            os.close(fd)
-        os.replace(staged, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(staged)
         return False
     return True
 

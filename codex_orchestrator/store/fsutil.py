@@ -22,6 +22,22 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None, durable: b
     writer lives: readers still see the old or the new content, never a mix.
     """
     fd, temp_name = _create_temp(path, explicit_mode=mode is not None)
+    _write_and_replace(fd, temp_name, path, data, mode=mode, durable=durable)
+
+
+def fill_and_replace(staged: Path, path: Path, data: bytes) -> None:
+    """``atomic_write`` (not synced) through ``staged``, an empty file made ahead
+    beside ``path``: no file to create now."""
+    # No O_TRUNC (the file is empty): on ext4 a truncated file is flushed at close.
+    fd = os.open(staged, os.O_WRONLY | os.O_CLOEXEC)
+    _write_and_replace(fd, str(staged), path, data, mode=None, durable=False)
+
+
+def _write_and_replace(
+    fd: int, temp_name: str, path: Path, data: bytes, *, mode: int | None, durable: bool
+) -> None:
+    """Write ``data`` into the open temp file, then rename it over ``path``; the temp
+    file is removed if anything fails."""
     try:
         try:
             if mode is not None:
