@@ -18,9 +18,11 @@ WORKER_CPU = 2
 
 
 @pytest.fixture(scope="package")
-def cluster() -> Iterator[Any]:
-    """Two worker processes with two threads each (each offering cpu=2)."""
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Two worker processes with two threads each (each offering cpu=2); their scratch
+    space under the test's temp dir, not the system's."""
     with distributed.LocalCluster(
+        local_directory=str(tmp_path_factory.mktemp("dask-scratch")),
         n_workers=2,
         threads_per_worker=2,
         processes=True,

@@ -504,7 +504,11 @@ def test_a_worker_that_cannot_see_the_run_directory_fails_the_run(tmp_path: Path
     write_config(tmp_path, pipeline("p", command("x", "echo never")))
     hide = 'mount -t tmpfs none "$1" && shift && exec "$@"'
     with distributed.LocalCluster(
-        n_workers=0, processes=True, dashboard_address="127.0.0.1:0", silence_logs=40
+        n_workers=0,
+        processes=True,
+        dashboard_address="127.0.0.1:0",
+        silence_logs=40,
+        local_directory=str(tmp_path / "scratch"),
     ) as lonely:
         worker = subprocess.Popen(
             [
