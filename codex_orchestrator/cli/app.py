@@ -90,6 +90,8 @@ def app_for(args: list[str]) -> typer.Typer:
     third of the CLI's start-up), so the command named first is taken alone; help, a
     bad name or no command get the whole application (its listing, "did you mean").
     """
+    if args == ["--version"]:
+        return _new_app()  # the root option alone: no command to build
     if not args or args[0].startswith("-"):
         return app
     commands = [c for c in app.registered_commands if _command_name(c) == args[0]]

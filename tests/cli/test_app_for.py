@@ -28,6 +28,17 @@ def test_a_command_is_built_alone_and_helps_as_in_the_whole_app(name: str) -> No
     assert (got.exit_code, got.output) == (expected.exit_code, expected.output)
 
 
-@pytest.mark.parametrize("args", [[], ["--help"], ["--version"], ["no-such-command"]])
+@pytest.mark.parametrize("args", [[], ["--help"], ["--version", "x"], ["no-such-command"]])
 def test_no_command_or_an_unknown_one_gets_the_whole_app(args: list[str]) -> None:
     assert app_for(args) is app
+
+
+def test_version_alone_builds_no_command_and_prints_as_the_whole_app() -> None:
+    alone = app_for(["--version"])
+    assert alone.registered_commands == []
+    assert alone.registered_groups == []
+    runner = CliRunner()
+    expected = runner.invoke(app, ["--version"])
+    got = runner.invoke(alone, ["--version"])
+    assert (got.exit_code, got.output) == (expected.exit_code, expected.output)
+    assert got.output.startswith("codex-orchestrator ")
