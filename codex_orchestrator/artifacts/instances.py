@@ -79,19 +79,11 @@ def write_instance(
             instance.file_index, orjson.dumps(rows, option=JSON_OPTIONS), compare=not fresh
         )
     data = orjson.dumps(dict(metadata), option=JSON_OPTIONS)
-    if staged is not None and _fill_staged(staged, instance.metadata, data):
-        return
+    if staged is not None:
+        with contextlib.suppress(OSError):  # else written the usual way, below
+            fill_and_replace(staged, instance.metadata, data)
+            return
     _write_if_changed(instance.metadata, data, compare=not fresh)
-
-
-def _fill_staged(staged: Path, path: Path, data: bytes) -> bool:
-    """Write ``data`` through the empty ``staged`` file to ``path``; False when that
-    cannot be done (the caller then writes it the usual way)."""
-    try:
-        fill_and_replace(staged, path, data)
-    except OSError:
-        return False
-    return True
 
 
 def _write_if_changed(path: Path, data: bytes, *, compare: bool = True) -> None:

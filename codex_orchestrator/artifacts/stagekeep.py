@@ -28,6 +28,7 @@ from codex_orchestrator.artifacts.keep import keep_stage
 from codex_orchestrator.artifacts.objects import ObjectStore
 from codex_orchestrator.artifacts.records import KeepResult, Problem
 from codex_orchestrator.model import CommandRecord
+from codex_orchestrator.store.fsutil import write_all
 from codex_orchestrator.store.layout import InstancePaths
 from codex_orchestrator.store.pagecache import CacheTrim
 
@@ -58,10 +59,8 @@ def stage_instance(staging: Path) -> StagedInstance:
         remove_tree(staging)
     os.makedirs(staging)
     try:
-        os.mkdir(staging / "workspace", WORKSPACE_MODE)
-        os.chmod(staging / "workspace", WORKSPACE_MODE)  # whatever the umask
         os.close(os.open(staging / STAGED_METADATA, _LOG_FLAGS, 0o644))
-        log_fd = os.open(staging / "output.log", _LOG_FLAGS, 0o644)
+        log_fd = _furnish(InstancePaths(staging.name, staging))
         return StagedInstance(dir=staging, log_fd=log_fd)
     except BaseException:
         remove_tree(staging)
@@ -99,14 +98,11 @@ class StageArtifacts:
                 staged.discard()  # another filesystem, say: build it here instead
             else:
                 return cls(instance, store, staged.log_fd, staged=True)
-        workspace = instance.workspace
         try:
             os.mkdir(instance.dir)
         except FileNotFoundError:
             instance.dir.mkdir(parents=True)
-        os.mkdir(workspace, WORKSPACE_MODE)
-        os.chmod(workspace, WORKSPACE_MODE)  # whatever the umask
-        return cls(instance, store, os.open(instance.output_log, _LOG_FLAGS, 0o644))
+        return cls(instance, store, _furnish(instance))
 
     @property
     def workspace(self) -> Path:
@@ -117,10 +113,8 @@ class StageArtifacts:
         """Append output bytes in arrival order (a full disk is reported, not raised)."""
         if self._log_fd is None or not data:
             return
-        view = memoryview(data)
         try:
-            while view:
-                view = view[os.write(self._log_fd, view) :]
+            write_all(self._log_fd, data)
             self._trim.wrote(self._log_fd, len(data))
         except OSError as exc:
             self.write_error = f"output.log: {exc.strerror or exc}"
@@ -160,6 +154,14 @@ class StageArtifacts:
         write_instance(self.instance, metadata, kept, fresh=True, staged=staged)
         self.result = (kept, metadata)
         return metadata
+
+
+def _furnish(instance: InstancePaths) -> int:
+    """In an instance's new directory: ``workspace/`` (mode 0700 whatever the umask)
+    and ``output.log``, whose descriptor (open for append) is returned."""
+    os.mkdir(instance.workspace, WORKSPACE_MODE)
+    os.chmod(instance.workspace, WORKSPACE_MODE)
+    return os.open(instance.output_log, _LOG_FLAGS, 0o644)
 
 
 def _rename_into(source: Path, target: Path) -> None:
