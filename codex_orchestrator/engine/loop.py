@@ -200,7 +200,7 @@ class StageLoop:
         orders: list[Order] = []
         while upcoming and preparer.outstanding + len(orders) < self.lookahead:
             stage_id = upcoming.popleft()
-            if stage_id in self.running or self.scheduler.is_started(stage_id):
+            if self.scheduler.is_started(stage_id):  # running ones included
                 continue
             orders.append(staging_order(self.ctx, self.indexes[stage_id], stage_id))
         preparer.ahead(orders)

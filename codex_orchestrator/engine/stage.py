@@ -99,19 +99,21 @@ class StageSink:
     def _emit(self, stream: str, runs: list[Run]) -> None:
         timestamp = now_iso()
         batch: list[bytes] = []
+        held = 0  # events in batch
         for pieces, partial in runs:
-            # A read of short lines makes thousands of events; written a slice at a
-            # time, the encoded bytes held at once stay small (peak memory).
+            # A read of short lines makes thousands of events; written at most
+            # MAX_EVENTS_PER_WRITE at a time, the encoded bytes held stay small.
             for start in range(0, len(pieces), MAX_EVENTS_PER_WRITE):
                 piece_slice = pieces[start : start + MAX_EVENTS_PER_WRITE]
-                if batch:
-                    self.log.write(b"".join(batch) if len(batch) > 1 else batch[0])
-                    batch = []
+                if batch and held + len(piece_slice) > MAX_EVENTS_PER_WRITE:
+                    self.log.write(b"".join(batch))
+                    batch, held = [], 0
                 batch.append(
                     encode_output_lines(
                         stream, self.index, self.seq, piece_slice, partial, timestamp
                     )
                 )
+                held += len(piece_slice)
                 self.seq += len(piece_slice)
         self.log.write(b"".join(batch) if len(batch) > 1 else batch[0])
         if self.observer is not None:
