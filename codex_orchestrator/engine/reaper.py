@@ -75,8 +75,8 @@ def _children(pid: str) -> list[int] | None:
         return None
     for tid in tasks:
         try:
-            with open(f"/proc/{pid}/task/{tid}/children", "rb") as handle:
-                pids.extend(int(child) for child in handle.read().split())
+            children = read_small(f"/proc/{pid}/task/{tid}/children")
+            pids.extend(int(child) for child in children.split())
         except FileNotFoundError:
             continue  # the thread ended meanwhile
         except OSError:
@@ -101,8 +101,7 @@ def tree_rss(pid: int) -> int | None:
             continue
         seen.add(current)
         try:
-            with open(f"/proc/{current}/statm", "rb") as handle:
-                total += int(handle.read().split()[1]) * _PAGE
+            total += int(read_small(f"/proc/{current}/statm").split()[1]) * _PAGE
             children = _children(str(current))
         except FileNotFoundError:
             continue  # it ended meanwhile

@@ -13,6 +13,7 @@ import os
 import queue
 import threading
 
+from codex_orchestrator.store.fsutil import write_all
 from codex_orchestrator.store.pagecache import CacheTrim
 
 QUEUE_DEPTH = 8
@@ -39,9 +40,9 @@ class BackgroundCopier:
                 if data is None:
                     os.close(fd)
                     continue
-                view = memoryview(data)
-                while view and self._error is None:
-                    view = view[os.write(fd, view) :]
+                if self._error is not None:
+                    continue  # the error is raised on the runner's next call
+                write_all(fd, data)
                 if trim is not None:
                     trim.wrote(fd, len(data))
             except OSError as exc:

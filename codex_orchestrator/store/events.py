@@ -22,6 +22,7 @@ import orjson
 from codex_orchestrator.errors import StoreError
 from codex_orchestrator.model import now_iso
 from codex_orchestrator.store.copier import BackgroundCopier
+from codex_orchestrator.store.fsutil import write_all
 from codex_orchestrator.store.pagecache import CacheTrim
 
 # Bytes that may stand in a JSON string as they are: printable ASCII but '"' and '\\'.
@@ -147,7 +148,7 @@ class EventLog:
         """Append encoded events to ``runner.ndjson``; StoreError when the disk refuses."""
         try:
             with self._lock:
-                _write_all(self._runner_fd, data)
+                write_all(self._runner_fd, data)
                 self._runner_trim.wrote(self._runner_fd, len(data))
         except OSError as exc:
             raise StoreError(f"cannot write run events: {exc.strerror or exc}") from exc
@@ -198,7 +199,7 @@ class CommandLog:
             if self._copier is not None:
                 self._copier.write(fd, data, self._trim)
             else:
-                _write_all(fd, data)
+                write_all(fd, data)
                 self._trim.wrote(fd, len(data))
         except OSError as exc:
             raise StoreError(f"cannot write command events: {exc.strerror or exc}") from exc
@@ -309,13 +310,7 @@ def _repair_torn_tail(fd: int) -> None:
         }
     )
     os.ftruncate(fd, start)
-    _write_all(fd, event)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
+    write_all(fd, event)
 
 
 def read_events(path: Path) -> list[dict[str, Any]]:

@@ -25,6 +25,13 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None, durable: b
     _write_and_replace(fd, temp_name, path, data, mode=mode, durable=durable)
 
 
+def write_all(fd: int, data: bytes) -> None:
+    """Write every byte of ``data`` to ``fd`` (``os.write`` may write less)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
 def fill_and_replace(staged: Path, path: Path, data: bytes) -> None:
     """``atomic_write`` (not synced) through ``staged``, an empty file made ahead
     beside ``path``: no file to create now."""
@@ -42,10 +49,7 @@ def _write_and_replace(
         try:
             if mode is not None:
                 os.fchmod(fd, mode)
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
+            write_all(fd, data)
             if durable:
                 os.fsync(fd)
         finally:
