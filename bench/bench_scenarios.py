@@ -6,7 +6,6 @@ of every recorded repetition, plus the target the figure is judged against.
 
 from __future__ import annotations
 
-import shutil
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -93,7 +92,7 @@ class Context:
         return self._projects[key]
 
     def scratch(self, scenario: str) -> Path:
-        """A new directory for a baseline's files (removed with the scenario's runs)."""
+        """A new directory for a baseline's files (removed when the benchmark ends)."""
         self._scratch += 1
         return self.root / f"{scenario}-scratch-{self._scratch}"
 
@@ -162,7 +161,7 @@ def stages_200(ctx: Context) -> tuple[Figure, ...]:
             startup.add(key, first.wall_s)
             wall.add(key, full.wall_s)
             overhead.add(key, ((full.wall_s - first.wall_s) / STAGES.stages - per_spawn) * 1000)
-    _clear_after(ctx, name)
+    # Its runs (thousands of small files) stay until the benchmark ends: see _clear_after.
     return bare, files, startup, wall, overhead
 
 
@@ -189,20 +188,22 @@ def stages_2000(ctx: Context) -> tuple[Figure, ...]:
         for key, ((first, _), (full, _)) in runs.items():
             per_stage = (full.wall_s - first.wall_s) / STAGES_2000.stages
             overhead.add(key, (per_stage - per_spawn) * 1000)
-    for tool in ours if not ctx.keep else ():
-        clear_runs(ctx.project(name, tool))
     return (overhead,)
 
 
 def _clear_after(ctx: Context, name: str) -> None:
-    """Delete a scenario's runs once all of its rounds are timed, never between rounds:
-    on some filesystems creating files right after a mass deletion is several times
-    slower, which would hide real changes."""
+    """Delete a line scenario's runs once all of its rounds are timed (a few files of
+    up to gigabytes each, too big to keep until the end).
+
+    Never called for the stage scenarios: on ext4 without a journal, the kernel skips
+    inodes freed in the last minutes when it picks one for a new file, so creating
+    files right after deleting thousands of them is several times slower, which would
+    slow whatever scenario is timed next. Their runs (small) go with the benchmark's
+    temp dir when it ends. Deleting a few big files frees few inodes: no such effect.
+    """
     if not ctx.keep:
         for tool in ctx.tools:
             clear_runs(ctx.project(name, tool))
-        for scratch in ctx.root.glob(f"{name}-scratch-*"):
-            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _line_scenario(
