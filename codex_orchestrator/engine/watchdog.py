@@ -14,10 +14,14 @@ child between fork and exec (``preexec_fn``), which makes Python fork instead of
 vfork and costs about 1.1 ms per stage on a 2-core VM; it also reaches only the
 leader, not the background jobs of its group. Keeping the list costs one
 ``pwrite(2)`` per stage start and end, and wakes nobody.
+
+The watchdog removes the state file when it ends. A runner that exits with an empty
+list removes it too, so that a watchdog killed by someone else leaves nothing behind.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import subprocess
@@ -41,6 +45,7 @@ class _Watchdog:
     def __init__(self) -> None:
         handle, self.path = tempfile.mkstemp(prefix="codex-orchestrator-watch-")
         self.state = handle
+        self.owner = os.getpid()
         self.groups: list[int] = []
         self.width = 0
         read_end, self.pipe = os.pipe()
@@ -68,6 +73,14 @@ class _Watchdog:
         self.width = max(self.width, len(line))
         os.pwrite(self.state, line.ljust(self.width) + b"\n", 0)
 
+    def forget(self) -> None:
+        """At exit: remove the state file when no stage is listed (the watchdog, woken
+        by the closed pipe, then finds none and kills nothing). A listed stage keeps it:
+        the watchdog must end that stage."""
+        if os.getpid() == self.owner and not self.groups:
+            with contextlib.suppress(OSError):
+                os.unlink(self.path)
+
 
 _lock = threading.Lock()
 _watchdog: _Watchdog | None = None
@@ -81,6 +94,7 @@ def _current() -> _Watchdog | None:
             _watchdog, _owner = _Watchdog(), os.getpid()
         except OSError:
             return None
+        atexit.register(_watchdog.forget)
     return _watchdog
 
 

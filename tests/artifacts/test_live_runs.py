@@ -189,7 +189,10 @@ def test_watch_of_a_run_whose_runner_died_exits_1_naming_resume(tmp_path: Path) 
     tree = psutil.Process(runner.pid).children(recursive=True)
     runner.kill()
     runner.communicate(timeout=GENEROUS_SECONDS)
-    for process in tree:  # the runner's watchdog may have ended them already
+    # Its watchdog ends the stage, removes its state file and exits; only what it
+    # missed is killed here (killing the watchdog as well would leave its file behind).
+    _, alive = psutil.wait_procs(tree, timeout=GENEROUS_SECONDS)
+    for process in alive:
         with contextlib.suppress(psutil.NoSuchProcess):
             process.kill()
     run_id = next(runs.iterdir()).name

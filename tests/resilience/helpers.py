@@ -195,14 +195,21 @@ class Project:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=10)
         for path in self._pid_files:
-            for pid in read_pids(path):
-                self._kill_if_ours(pid)
+            with contextlib.suppress(OSError):
+                listed_at = path.stat().st_mtime
+                for pid in read_pids(path):
+                    self._kill_if_ours(pid, listed_at)
 
-    def _kill_if_ours(self, pid: int) -> None:
+    def _kill_if_ours(self, pid: int, listed_at: float) -> None:
+        # A listed process started before its pid was written; one started before this
+        # test or after the list was last written has reused the pid (another test's
+        # runner, or a watchdog that must be left to clean up). create_time is only
+        # accurate to about a second (the boot time is in whole seconds).
         try:
             process = psutil.Process(pid)
-            if process.create_time() < self.started_at - 1:
-                return  # a reused pid: not a process this test started
+            created = process.create_time()
+            if created < self.started_at - 1 or created > listed_at + 1:
+                return
             members = [process, *process.children(recursive=True)]
         except psutil.Error:
             return

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import orjson
 import psutil
@@ -71,18 +73,63 @@ def test_a_killed_runner_takes_its_stage_along_and_resume_runs_it_once(
     assert (project.root / "deployed.txt").read_text() == "x\n"  # once
 
 
-def test_the_whole_group_dies_with_a_killed_runner(project: Project) -> None:
+def _state_files(tmp: Path) -> list[Path]:
+    """The watchdogs' state files in ``tmp`` (the runners' TMPDIR)."""
+    return sorted(tmp.glob("codex-orchestrator-watch-*"))
+
+
+def _watchdog_of(runner_pid: int) -> psutil.Process | None:
+    """The runner's watchdog: its child reading the pipe, named ``watchdog`` in argv."""
+    for child in psutil.Process(runner_pid).children():
+        with contextlib.suppress(psutil.Error):
+            if "watchdog" in child.cmdline():
+                return child
+    return None
+
+
+def test_the_whole_group_dies_with_a_killed_runner(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tmp = project.root / "tmp"
+    tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp))
     pids_file = project.track_pids(project.root / "pids")
     project.pipeline(command_stage("wait", "echo $$ >> pids; sleep 30 & echo $! >> pids; wait"))
     runner = project.spawn("start")
     run_dir = runner.run_dir(project)
     runner.wait_for_stage(run_dir, "wait")
     wait_until(lambda: len(read_pids(pids_file)) == 2, "the stage and its job")
+    assert len(_state_files(tmp)) == 1
 
     os.kill(runner.pid, signal.SIGKILL)
     runner.wait()
 
     wait_gone(read_pids(pids_file), "the stage's group (it dies with its runner)")
+    wait_until(lambda: not _state_files(tmp), "the watchdog to remove its state file")
+
+
+def test_a_run_whose_watchdog_was_killed_leaves_no_state_file(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Someone killed the watchdog (it cannot clean up): the runner's normal exit,
+    with no stage listed, removes the state file itself."""
+    tmp = project.root / "tmp"
+    tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    project.pipeline(
+        command_stage("first", "while [ ! -e go ]; do sleep 0.05; done"),
+        command_stage("second", "true"),
+    )
+    runner = project.spawn("start")
+    runner.wait_for_stage(runner.run_dir(project), "first")
+    watchdog = wait_until(lambda: _watchdog_of(runner.pid), "the runner's watchdog")
+    watchdog.kill()
+    wait_gone([watchdog.pid], "the killed watchdog")
+    assert len(_state_files(tmp)) == 1  # listing the running stage's group
+    (project.root / "go").touch()
+
+    assert runner.wait() == 0
+    assert _state_files(tmp) == []
 
 
 def test_background_jobs_are_ended_with_their_stage_and_named(project: Project) -> None:
