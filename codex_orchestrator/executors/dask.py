@@ -26,7 +26,7 @@ from codex_orchestrator.engine.executor import (
     OutputSink,
 )
 from codex_orchestrator.errors import OrchestratorError
-from codex_orchestrator.executors.dask_cluster import DaskSettings, connect
+from codex_orchestrator.executors.dask_cluster import DaskSettings, LocalRun, connect
 from codex_orchestrator.executors.dask_job import (
     END,
     OUTPUT,
@@ -43,7 +43,7 @@ from codex_orchestrator.store.layout import RunPaths
 from codex_orchestrator.store.probe import shared_probe
 
 if TYPE_CHECKING:
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
 TICK_SECONDS = 0.25
 RESULT_TIMEOUT_SECONDS = 30.0
@@ -75,7 +75,7 @@ class _Submitted:
 class DaskExecutor:
     """Runs command stages on a Dask cluster; one instance per invocation, thread-safe."""
 
-    def __init__(self, client: Client, cluster: LocalCluster | None) -> None:
+    def __init__(self, client: Client, cluster: LocalRun | None) -> None:
         self.client = client
         self.cluster = cluster
         self.cancel_name = f"{PREFIX}-cancel-{uuid.uuid4().hex}"

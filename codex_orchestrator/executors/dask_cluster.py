@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import math
 import os
+import shutil
 import signal
+import tempfile
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -40,13 +42,32 @@ class DaskSettings:
     connect_timeout: float = CONNECT_TIMEOUT_SECONDS
 
 
-def connect(settings: DaskSettings) -> tuple[Client, LocalCluster | None]:
+@dataclass(slots=True)
+class LocalRun:
+    """A local cluster started for one run, and the scratch directory of its workers."""
+
+    cluster: LocalCluster
+    scratch: str
+
+    def close(self) -> None:
+        """Shut the workers down, then remove what they kept on disk."""
+        try:
+            self.cluster.close()
+        finally:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def connect(settings: DaskSettings) -> tuple[Client, LocalRun | None]:
     """A client of the scheduler, or of a local cluster started now (returned to close)."""
     from distributed import Client
 
     if settings.scheduler is None:
-        cluster = start_local_cluster(settings)
-        return Client(cluster, set_as_default=False), cluster
+        local = start_local_cluster(settings)
+        try:
+            return Client(local.cluster, set_as_default=False), local
+        except BaseException:
+            local.close()
+            raise
     try:
         client = Client(settings.scheduler, timeout=settings.connect_timeout, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
@@ -56,13 +77,16 @@ def connect(settings: DaskSettings) -> tuple[Client, LocalCluster | None]:
     return client, None
 
 
-def start_local_cluster(settings: DaskSettings) -> LocalCluster:
+def start_local_cluster(settings: DaskSettings) -> LocalRun:
     """Worker processes on this machine for one run, deaf to the terminal's Ctrl-C.
 
     Ctrl-C reaches the terminal's whole foreground process group, workers included; the
     runner turns it into a cancel, and the workers must live on to end their stages'
-    process groups. A process that starts with SIGINT ignored keeps it ignored.
+    process groups. A process that starts with SIGINT ignored keeps it ignored. Their
+    scratch space is a temp directory of this run's (not Dask's shared default
+    ``$TMPDIR/dask-scratch-space``), removed when the cluster is closed.
     """
+    import dask
     from distributed import LocalCluster
 
     jobs = max(1, settings.jobs)
@@ -70,19 +94,28 @@ def start_local_cluster(settings: DaskSettings) -> LocalCluster:
     threads = max(1, math.ceil(jobs / workers))
     resources = dict(settings.resources) or {"cpu": float(threads)}
     main = threading.current_thread() is threading.main_thread()
+    scratch = tempfile.mkdtemp(prefix="codex-orchestrator-dask-")
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
     try:
-        return LocalCluster(
-            n_workers=workers,
-            threads_per_worker=threads,
-            processes=True,
-            dashboard_address=LOOPBACK_ANY_PORT,
-            resources=resources,
-            silence_logs=logging.ERROR,
-        )
+        # The scheduler takes its scratch space from the config, the workers from
+        # local_directory.
+        with dask.config.set({"temporary-directory": scratch}):
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=threads,
+                processes=True,
+                dashboard_address=LOOPBACK_ANY_PORT,
+                resources=resources,
+                silence_logs=logging.ERROR,
+                local_directory=scratch,
+            )
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
     finally:
         if main:
             signal.signal(signal.SIGINT, previous)
+    return LocalRun(cluster=cluster, scratch=scratch)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -464,11 +464,14 @@ def test_an_unreachable_scheduler_is_a_usage_error_before_anything_runs(tmp_path
 
 
 def test_without_a_scheduler_a_local_cluster_runs_the_stages(tmp_path: Path) -> None:
-    """``--executor dask`` alone: a local cluster is started for the run, then shut down."""
+    """``--executor dask`` alone: a local cluster is started for the run, then shut down,
+    leaving nothing in the temp dir (Dask's default scratch space is shared by all)."""
     write_config(
         tmp_path, pipeline("solo", command("hi", "echo hello from $CODEX_ORCHESTRATOR_STAGE_ID"))
     )
-    result, document, run = start_json(tmp_path, "--executor", "dask")
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    result, document, run = start_json(tmp_path, "--executor", "dask", env={"TMPDIR": str(temp)})
     assert result.returncode == 0, result.stderr
     assert document["status"] == "succeeded"
     (record,) = run.manifest()["commands"]
@@ -478,6 +481,7 @@ def test_without_a_scheduler_a_local_cluster_runs_the_stages(tmp_path: Path) -> 
     host, port = record["worker"].removeprefix("tcp://").rsplit(":", 1)
     with socket.socket() as probe, pytest.raises(ConnectionRefusedError):
         probe.connect((host, int(port)))
+    assert sorted(os.listdir(temp)) == []
 
 
 @contextlib.contextmanager
