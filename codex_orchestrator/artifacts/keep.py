@@ -17,7 +17,7 @@ import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from codex_orchestrator.artifacts.objects import ObjectStore, describe_special
+from codex_orchestrator.artifacts.objects import ObjectStore, describe_special, file_sha256
 from codex_orchestrator.artifacts.records import (
     FileKind,
     KeepResult,
@@ -46,6 +46,8 @@ class _Keeper:
         self.instance_id = instance_id
         self.workspace = workspace
         self.files: dict[str, KeptFile] = {}
+        # Paths of the stage's cwd already dealt with (a second glob matching one is no news).
+        self.matched: set[str] = set()
         self.errors: list[Problem] = []
         self.warnings: list[Problem] = []
 
@@ -130,8 +132,15 @@ class _Keeper:
     def keep_copy(self, cwd: Path, source: Path, info: os.stat_result) -> None:
         rel = source.relative_to(cwd).as_posix()
         destination = self.workspace / rel
+        if rel in self.matched:
+            return  # matched by an earlier glob
+        self.matched.add(rel)
         if rel in self.files or os.path.lexists(destination):
-            return  # already kept (by the workspace or an earlier glob)
+            # The workspace has something at this path: kept, and the same bytes as
+            # this file, or this one is lost from the evidence and must be said so.
+            if not self._same_file(rel, source, info):
+                self.problem(rel, ProblemKind.SHADOWED, "the workspace has another file here")
+            return
         if stat.S_ISLNK(info.st_mode):
             try:
                 target = os.readlink(source)
@@ -158,6 +167,23 @@ class _Keeper:
             self.problem(rel, ProblemKind.UNREADABLE, _reason(exc))
             return
         self.add_file(rel, stored.size, stored.sha256, stored.permissions)
+
+    def _same_file(self, rel: str, source: Path, info: os.stat_result) -> bool:
+        """Whether the workspace's kept ``rel`` is ``source`` over again (same kind and
+        bytes, or the same link target)."""
+        kept = self.files.get(rel)
+        if kept is None:
+            return False
+        if stat.S_ISLNK(info.st_mode):
+            with contextlib.suppress(OSError):
+                return kept.kind is FileKind.SYMLINK and kept.target == os.readlink(source)
+            return False
+        if kept.kind is not FileKind.FILE or kept.size != info.st_size:
+            return False
+        try:
+            return file_sha256(source) == kept.sha256
+        except OSError:
+            return False
 
 
 def keep_stage(

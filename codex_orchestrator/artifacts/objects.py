@@ -158,6 +158,15 @@ class ObjectStore:
         return count, size
 
 
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, read in chunks."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        return _hash_fd(fd)[0]
+    finally:
+        os.close(fd)
+
+
 def _hash_fd(fd: int) -> tuple[str, int]:
     hasher = hashlib.sha256()
     size = 0

@@ -255,3 +255,25 @@ def test_an_unreadable_file_makes_the_instance_partial(tmp_path: Path) -> None:
     assert set(index_files(run)) == {("01-locked", "ok.txt")}
     shown = run_cli_subprocess(tmp_path, "artifacts", "show", "--run", run.run_id)
     assert "no.txt (unreadable)" in shown.stdout
+
+
+def test_a_glob_match_the_workspace_shadows_is_reported_unless_identical(tmp_path: Path) -> None:
+    """A file of the cwd kept by a glob, where the workspace already has a file of that
+    path: the same bytes are kept once; different bytes are lost, so said (``shadowed``)."""
+    stage = command(
+        "both",
+        'W="$CODEX_ORCHESTRATOR_WORKSPACE"; '
+        'echo mine > "$W/report.txt"; echo theirs > report.txt; '
+        'echo same > "$W/same.txt"; echo same > same.txt',
+        artifacts=["*.txt", "report.txt"],
+    )
+    write_config(tmp_path, pipeline("p", stage))
+    result, _, run = start_json(tmp_path)
+    assert result.returncode == 0, result.stderr
+    workspace = instance_dir(run, "01-both") / "workspace"
+    assert (workspace / "report.txt").read_text() == "mine\n"
+    assert (workspace / "same.txt").read_text() == "same\n"
+    metadata = read(instance_dir(run, "01-both") / "metadata.json")
+    assert [(e["path"], e["kind"]) for e in metadata["errors"]] == [("report.txt", "shadowed")]
+    assert metadata["partial"] is True
+    assert set(index_files(run)) == {("01-both", "report.txt"), ("01-both", "same.txt")}
