@@ -32,6 +32,12 @@ TaskOption = Annotated[
         show_default=False,
     ),
 ]
+RunOption = Annotated[
+    str | None, typer.Option("--run", metavar="ID", help="Run id.", show_default=False)
+]
+LatestOption = Annotated[
+    bool, typer.Option("--latest", help="The newest run of the task (instead of --run).")
+]
 FormatOption = Annotated[
     OutputFormat,
     typer.Option("--format", help="text for people, json for one JSON document on stdout."),
@@ -95,6 +101,22 @@ SchedulerOption = Annotated[
         show_default=False,
     ),
 ]
+
+
+def chosen_run(root: Path, run: str | None, latest: bool, task: str | None) -> str:
+    """The run id ``--run`` gives, or with ``--latest`` the newest run a person started
+    (as ``status --latest``); exactly one of them. Call inside ``run_core``."""
+    from codex_orchestrator.errors import InvalidInput
+
+    if (run is None) == (not latest):
+        raise InvalidInput("give exactly one of --run ID or --latest")
+    if run is not None:
+        return run
+    from codex_orchestrator.store.layout import RunsLayout
+    from codex_orchestrator.views.status import StatusRequest, locate
+
+    request = StatusRequest(root=root, run_id=None, latest=True, task=task)
+    return locate(request, RunsLayout.for_root(root)).run_id
 
 
 def repo_root() -> Path:

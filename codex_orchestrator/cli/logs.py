@@ -8,7 +8,14 @@ from typing import Annotated
 
 import typer
 
-from codex_orchestrator.cli.common import TaskOption, repo_root, run_core
+from codex_orchestrator.cli.common import (
+    LatestOption,
+    RunOption,
+    TaskOption,
+    chosen_run,
+    repo_root,
+    run_core,
+)
 from codex_orchestrator.errors import ExitCode
 
 
@@ -25,7 +32,8 @@ def register(app: typer.Typer) -> None:
 
 
 def logs(
-    run: Annotated[str, typer.Option("--run", metavar="ID", help="Run id.", show_default=False)],
+    run: RunOption = None,
+    latest: LatestOption = False,
     task: TaskOption = None,
     stage: Annotated[
         str | None,
@@ -55,14 +63,7 @@ def logs(
     from codex_orchestrator.model import RunStatus
     from codex_orchestrator.views.logs import LogsRequest, print_logs
 
-    request = LogsRequest(
-        root=repo_root(),
-        run_id=run,
-        task=task,
-        stage=stage,
-        stream=None if stream is None else str(stream),
-        follow=follow,
-    )
+    root = repo_root()
     out = sys.stdout.buffer
 
     def write(data: bytes) -> None:
@@ -70,6 +71,14 @@ def logs(
         out.flush()
 
     def call() -> ExitCode:
+        request = LogsRequest(
+            root=root,
+            run_id=chosen_run(root, run, latest, task),
+            task=task,
+            stage=stage,
+            stream=None if stream is None else str(stream),
+            follow=follow,
+        )
         status = print_logs(request, write)
         if follow and status is not RunStatus.SUCCEEDED:
             return ExitCode.RUN_FAILED

@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from codex_orchestrator.cli.common import TaskOption, repo_root, run_core
+from codex_orchestrator.cli.common import (
+    LatestOption,
+    RunOption,
+    TaskOption,
+    chosen_run,
+    repo_root,
+    run_core,
+)
+from codex_orchestrator.errors import ExitCode
 from codex_orchestrator.model import ReportFormat
 
 
@@ -17,7 +25,8 @@ def register(app: typer.Typer) -> None:
 
 
 def report(
-    run: Annotated[str, typer.Option("--run", help="Run id.", show_default=False)],
+    run: RunOption = None,
+    latest: LatestOption = False,
     task: TaskOption = None,
     report_format: Annotated[
         ReportFormat,
@@ -35,7 +44,13 @@ def report(
     """Render a run's report (exit 2 when the run is not found or unreadable)."""
     from codex_orchestrator.report.command import ReportRequest, make_report
 
-    request = ReportRequest(
-        root=repo_root(), run_id=run, task=task, report_format=report_format, out=out
-    )
-    run_core(lambda: make_report(request))
+    root = repo_root()
+
+    def call() -> ExitCode:
+        run_id = chosen_run(root, run, latest, task)
+        request = ReportRequest(
+            root=root, run_id=run_id, task=task, report_format=report_format, out=out
+        )
+        return make_report(request)
+
+    run_core(call)

@@ -51,6 +51,20 @@ def test_logs_prints_every_byte_in_order(finished: tuple[Path, str]) -> None:
 
 
 @pytest.mark.integration
+def test_latest_is_the_newest_run(finished: tuple[Path, str]) -> None:
+    project, run_id = finished
+    assert _logs(project, "--latest").stdout == _logs(project, "--run", run_id).stdout
+    for args in ((), ("--run", run_id, "--latest")):
+        result = _logs(project, *args)
+        assert result.returncode == 2
+        assert (
+            result.stderr
+            == b"codex-orchestrator: error: give exactly one of --run ID or --latest\n"
+        )
+        assert result.stdout == b""
+
+
+@pytest.mark.integration
 def test_logs_of_one_stage_and_one_stream(finished: tuple[Path, str]) -> None:
     project, run_id = finished
     assert _logs(project, "--run", run_id, "--stage", "one", "--stream", "stdout").stdout == (

@@ -1,4 +1,4 @@
-"""``report --run ID [--task T] [--format F] [--out FILE]`` as a user runs it."""
+"""``report (--run ID | --latest) [--task T] [--format F] [--out FILE]`` as a user runs it."""
 
 from __future__ import annotations
 
@@ -43,9 +43,23 @@ def test_a_child_run_has_its_own_report(sample_runs: SampleRuns) -> None:
     assert result.stdout.startswith(b"## \xe2\x9c\x85 Checks (checks): succeeded")
 
 
+def test_latest_is_the_run_status_latest_shows(sample_runs: SampleRuns) -> None:
+    """``--latest`` names the same run as ``status --latest``: the newest parentless run."""
+    import json
+
+    shown = cli(sample_runs.project, "status", "--latest", "--format", "json")
+    assert shown.returncode == 0, shown.stderr
+    newest = json.loads(shown.stdout)["run_id"]
+    latest = cli(sample_runs.project, "report", "--latest", "--format", "junit")
+    assert latest.returncode == 0, latest.stderr
+    assert latest.stdout == sample_runs.report(newest, "junit")
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
+        ([], b"give exactly one of --run ID or --latest"),
+        (["--run", "{ci}", "--latest"], b"give exactly one of --run ID or --latest"),
         (
             ["--run", "2020-01-01T00-00-00-000Z-00000000"],
             b"run 2020-01-01T00-00-00-000Z-00000000 not found",
