@@ -109,6 +109,15 @@ class StageArtifacts:
         """The directory the stage may write."""
         return self.instance.workspace
 
+    def nothing_written(self) -> bool:
+        """Whether the workspace is empty (or gone): keeping it is then only writing
+        the instance's metadata."""
+        try:
+            with os.scandir(self.instance.workspace) as entries:
+                return next(entries, None) is None
+        except OSError:
+            return True
+
     def write(self, data: bytes) -> None:
         """Append output bytes in arrival order (a full disk is reported, not raised)."""
         if self._log_fd is None or not data:

@@ -89,6 +89,9 @@ class StageLoop:
         # Command stages in the order they are likely to start, whose files the
         # preparer makes ahead while earlier stages run (engine/prepare.py).
         self.preparer = Preparer()
+        # Finished stages whose workspaces are kept while the next command runs (inline
+        # only: there the driver has nothing else to do then).
+        self.keep_later: list[Callable[[], None]] = []
         self.lookahead = min(self.jobs, MAX_LOOKAHEAD) + 1
         self.upcoming = collections.deque(
             stage.id
@@ -110,8 +113,14 @@ class StageLoop:
                 if not self.scheduler.running:
                     if progressed:
                         continue
-                    return
+                    break
                 self._wait()
+        except BaseException:
+            with contextlib.suppress(Exception):  # the first error is the one to report
+                self._keep_pending()
+            raise
+        else:
+            self._keep_pending()
         finally:
             self._abandon_running()
             self.workers.close()
@@ -189,10 +198,21 @@ class StageLoop:
                 # Nothing can start beside it: run it here, sparing two thread
                 # hand-offs (and their waits for the GIL) per stage.
                 job.sink.on_tick = self._tick
+                job.sink.on_started = self._command_started
                 self.inline_since = time.monotonic()
                 self._work(job)
             else:
                 self.workers.submit(job, busy=len(self.running))
+
+    def _command_started(self) -> None:
+        """A command runs on this thread and is about to be waited for: the preparer
+        starts, and the workspaces of the stages before are kept meanwhile."""
+        self.preparer.go()
+        self._keep_pending()
+
+    def _keep_pending(self) -> None:
+        while self.keep_later:
+            self.keep_later.pop(0)()
 
     def _prepare_ahead(self) -> None:
         """Ask for the files of the next stages likely to start (never one started)."""
@@ -226,7 +246,8 @@ class StageLoop:
         if isinstance(outcome, BaseException):
             job.abandon()
             raise outcome
-        self._finish(finish_command_stage(self.ctx, job, outcome))
+        keep_later = self.keep_later if self.inline else None
+        self._finish(finish_command_stage(self.ctx, job, outcome, keep_later))
         self.ctx.tick()
 
     def _tick(self) -> None:

@@ -214,9 +214,20 @@ def stage_environment(ctx: RunContext, stage: CommandStage) -> dict[str, str]:
 
 
 def finish_command_stage(
-    ctx: RunContext, job: CommandJob, outcome: CommandOutcome
+    ctx: RunContext,
+    job: CommandJob,
+    outcome: CommandOutcome,
+    keep_later: list[Callable[[], None]] | None = None,
 ) -> CommandRecord:
-    """Record how ``job`` ended (on the driver thread): event, error file, record."""
+    """Record how ``job`` ended (on the driver thread): event, error file, record.
+
+    Its files are kept now; or, given ``keep_later`` and a stage that left its
+    workspace empty and keeps nothing else (no glob or registry path, which would read
+    files a later stage may change), what remains (its ``metadata.json``) is added to
+    ``keep_later``, for the caller to write while the next command runs. A runner
+    killed before then leaves the instance without it, and collecting the run (at the
+    end of ``resume``, or ``artifacts collect``) writes it.
+    """
     paths = ctx.paths
     stage, record, timeout_ms = job.stage, job.record, job.timeout_ms
     output = job.output()
@@ -254,16 +265,29 @@ def finish_command_stage(
         ended_processes=outcome.ended_processes,
         worker=outcome.worker,
     )
-    # Kept whatever the outcome: a failed or timed-out stage's files matter most.
-    job.kept.finish(
-        finished,
-        ctx.manifest.run_id,
-        job.cwd,
-        stage.artifacts,
-        produced_paths(ctx, stage),
-        ctx.settings.layout.root,
-    )
-    remember_kept(ctx, job.kept)
+    produced = produced_paths(ctx, stage)
+
+    def keep() -> None:
+        # Kept whatever the outcome: a failed or timed-out stage's files matter most.
+        job.kept.finish(
+            finished,
+            ctx.manifest.run_id,
+            job.cwd,
+            stage.artifacts,
+            produced,
+            ctx.settings.layout.root,
+        )
+        remember_kept(ctx, job.kept)
+
+    if (
+        keep_later is not None
+        and not stage.artifacts
+        and not produced
+        and job.kept.nothing_written()
+    ):
+        keep_later.append(keep)
+    else:
+        keep()
     return finished
 
 

@@ -176,3 +176,20 @@ def test_the_run_end_collect_matches_a_rebuild_from_disk(tmp_path: Path) -> None
     collect(tmp_path, run.run_id)
     assert {p: p.read_bytes() for p in sorted(instances.glob("*/metadata.json"))} == before
     assert read(artifacts_dir(run) / "metadata.json")["instances"] == run_level
+
+
+def test_collect_completes_an_instance_whose_metadata_was_not_written(tmp_path: Path) -> None:
+    """A stage that left its workspace empty has its metadata.json written while the
+    next command runs; a runner killed meanwhile leaves the instance without it, and
+    collect writes the same file the runner would have."""
+    write_config(tmp_path, pipeline("p", command("quiet", "echo out"), command("next", "true")))
+    result, _, run = start_json(tmp_path)
+    assert result.returncode == 0, result.stderr
+    metadata = instance_dir(run, "01-quiet") / "metadata.json"
+    written = metadata.read_bytes()
+    metadata.unlink()
+
+    collect(tmp_path, run.run_id)
+
+    assert metadata.read_bytes() == written
+    assert read(metadata)["status"] == "succeeded"
