@@ -191,9 +191,6 @@ class StageLoop:
             job = CommandJob(ctx, stage, record, self.preparer.take(record.index))
             job.sink.on_started = self.preparer.go
             self.running[stage.id] = job
-            # Asked for before the stage thread is woken: once woken, it should not
-            # wait for this thread to let go of the GIL.
-            self._prepare_ahead()
             if self.inline and len(self.running) == 1:
                 # Nothing can start beside it: run it here, sparing two thread
                 # hand-offs (and their waits for the GIL) per stage.
@@ -202,11 +199,16 @@ class StageLoop:
                 self.inline_since = time.monotonic()
                 self._work(job)
             else:
+                # Asked for before the stage thread is woken: once woken, it should not
+                # wait for this thread to let go of the GIL.
+                self._prepare_ahead()
                 self.workers.submit(job, busy=len(self.running))
 
     def _command_started(self) -> None:
-        """A command runs on this thread and is about to be waited for: the preparer
-        starts, and the workspaces of the stages before are kept meanwhile."""
+        """A command runs on this thread and is about to be waited for: what can wait
+        until it runs is done now (the next stages' files asked for, the preparer
+        started, the stages before kept)."""
+        self._prepare_ahead()
         self.preparer.go()
         self._keep_pending()
 
