@@ -89,8 +89,9 @@ class StageLoop:
         # Command stages in the order they are likely to start, whose files the
         # preparer makes ahead while earlier stages run (engine/prepare.py).
         self.preparer = Preparer()
-        # Finished stages whose workspaces are kept while the next command runs (inline
-        # only: there the driver has nothing else to do then).
+        # What remains of keeping finished stages (their metadata.json, the workspace
+        # being empty), done while the next command runs (inline only: the driver has
+        # nothing else to do then).
         self.keep_later: list[Callable[[], None]] = []
         self.lookahead = min(self.jobs, MAX_LOOKAHEAD) + 1
         self.upcoming = collections.deque(
@@ -186,6 +187,7 @@ class StageLoop:
         if skip_reason is not None:
             self._finish(_skip(ctx, stage, record, skip_reason))
         elif isinstance(stage, SubpipelineStage):
+            self._keep_pending()  # a child run may take long: not left pending meanwhile
             self._finish(self.run_child(ctx, stage, record))
         else:
             job = CommandJob(ctx, stage, record, self.preparer.take(record.index))
