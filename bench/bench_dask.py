@@ -157,17 +157,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    from dask import config as dask_config
     from distributed import LocalCluster
 
     load = os.getloadavg()[0]
     with (
         tempfile.TemporaryDirectory(prefix="co-bench-dask-") as tmp,
+        # Scratch space in the temp dir too, not the shared $TMPDIR/dask-scratch-space.
+        dask_config.set({"temporary-directory": tmp}),
         LocalCluster(
             n_workers=2,
             threads_per_worker=8,
             processes=True,
             dashboard_address="127.0.0.1:0",
             silence_logs=40,
+            local_directory=tmp,
         ) as cluster,
     ):
         root = Path(tmp)

@@ -20,16 +20,23 @@ WORKER_CPU = 2
 @pytest.fixture(scope="package")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """Two worker processes with two threads each (each offering cpu=2); their scratch
-    space under the test's temp dir, not the system's."""
-    with distributed.LocalCluster(
-        local_directory=str(tmp_path_factory.mktemp("dask-scratch")),
-        n_workers=2,
-        threads_per_worker=2,
-        processes=True,
-        dashboard_address="127.0.0.1:0",
-        resources={"cpu": WORKER_CPU},
-        silence_logs=40,
-    ) as local:
+    space, and the scheduler's (from the config), under the test's temp dir, not the
+    system's."""
+    import dask
+
+    scratch = str(tmp_path_factory.mktemp("dask-scratch"))
+    with (
+        dask.config.set({"temporary-directory": scratch}),
+        distributed.LocalCluster(
+            local_directory=scratch,
+            n_workers=2,
+            threads_per_worker=2,
+            processes=True,
+            dashboard_address="127.0.0.1:0",
+            resources={"cpu": WORKER_CPU},
+            silence_logs=40,
+        ) as local,
+    ):
         yield local
 
 

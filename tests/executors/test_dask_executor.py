@@ -41,6 +41,7 @@ from codex_orchestrator.store.journal import merge_journal
 from .procs import process_ended
 
 distributed = pytest.importorskip("distributed")
+dask = pytest.importorskip("dask")
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -507,13 +508,16 @@ def test_a_worker_that_cannot_see_the_run_directory_fails_the_run(tmp_path: Path
         pytest.skip("needs unshare --mount (root) to give a worker a filesystem of its own")
     write_config(tmp_path, pipeline("p", command("x", "echo never")))
     hide = 'mount -t tmpfs none "$1" && shift && exec "$@"'
-    with distributed.LocalCluster(
-        n_workers=0,
-        processes=True,
-        dashboard_address="127.0.0.1:0",
-        silence_logs=40,
-        local_directory=str(tmp_path / "scratch"),
-    ) as lonely:
+    with (
+        dask.config.set({"temporary-directory": str(tmp_path / "scratch")}),
+        distributed.LocalCluster(
+            n_workers=0,
+            processes=True,
+            dashboard_address="127.0.0.1:0",
+            silence_logs=40,
+            local_directory=str(tmp_path / "scratch"),
+        ) as lonely,
+    ):
         worker = subprocess.Popen(
             [
                 *("unshare", "--mount", "--propagation", "private", "sh", "-c", hide, "sh"),
