@@ -11,21 +11,16 @@ import typer
 from codex_orchestrator.cli.common import (
     ConfigOption,
     FormatOption,
+    LatestOption,
     OutputFormat,
+    RunOption,
+    chosen_run,
     emit_json,
     repo_root,
     run_core,
 )
 from codex_orchestrator.errors import ExitCode
 
-RunOption = Annotated[
-    str,
-    typer.Option(
-        "--run",
-        help="The run id.",
-        show_default=False,
-    ),
-]
 RunTaskOption = Annotated[
     str | None,
     typer.Option(
@@ -59,7 +54,8 @@ def register(app: typer.Typer) -> None:
 
 
 def collect(
-    run: RunOption,
+    run: RunOption = None,
+    latest: LatestOption = False,
     task: RunTaskOption = None,
     config: ConfigOption = None,
     fmt: FormatOption = OutputFormat.TEXT,
@@ -67,9 +63,11 @@ def collect(
     """Rebuild metadata.json, summary.md and index.json of a run (older and lost runs too)."""
     from codex_orchestrator.artifacts.requests import RunRequest, collect_run
 
-    request = RunRequest(root=repo_root(), run_id=run, task=task, config=config)
+    root = repo_root()
 
     def call() -> ExitCode:
+        run_id = chosen_run(root, run, latest, task)
+        request = RunRequest(root=root, run_id=run_id, task=task, config=config)
         result = collect_run(request, _warn)
         for warning in result.warnings:
             _warn(warning)
@@ -116,14 +114,20 @@ def list_(
     run_core(call)
 
 
-def show(run: RunOption, task: RunTaskOption = None, fmt: FormatOption = OutputFormat.TEXT) -> None:
+def show(
+    run: RunOption = None,
+    latest: LatestOption = False,
+    task: RunTaskOption = None,
+    fmt: FormatOption = OutputFormat.TEXT,
+) -> None:
     """A run's collected metadata: instances, statuses, totals."""
     from codex_orchestrator.artifacts import listing
     from codex_orchestrator.artifacts.requests import RunRequest, run_of
 
-    request = RunRequest(root=repo_root(), run_id=run, task=task)
+    root = repo_root()
 
     def call() -> ExitCode:
+        request = RunRequest(root=root, run_id=chosen_run(root, run, latest, task), task=task)
         document = listing.show(run_of(request))
         if fmt is OutputFormat.JSON:
             emit_json(document)
@@ -137,7 +141,8 @@ def show(run: RunOption, task: RunTaskOption = None, fmt: FormatOption = OutputF
 
 
 def ls(
-    run: RunOption,
+    run: RunOption = None,
+    latest: LatestOption = False,
     task: RunTaskOption = None,
     instance: Annotated[
         str | None,
@@ -153,9 +158,10 @@ def ls(
     from codex_orchestrator.artifacts import listing
     from codex_orchestrator.artifacts.requests import RunRequest, run_of
 
-    request = RunRequest(root=repo_root(), run_id=run, task=task)
+    root = repo_root()
 
     def call() -> ExitCode:
+        request = RunRequest(root=root, run_id=chosen_run(root, run, latest, task), task=task)
         rows = [item.to_dict() for item in listing.ls(run_of(request), instance)]
         if fmt is OutputFormat.JSON:
             emit_json(rows)
@@ -169,8 +175,9 @@ def ls(
 
 
 def get(
-    run: RunOption,
     path: Annotated[str, typer.Argument(help="<instance>/<path> of a kept file.")],
+    run: RunOption = None,
+    latest: LatestOption = False,
     task: RunTaskOption = None,
     out: Annotated[
         Path | None,
@@ -200,9 +207,10 @@ def get(
         write_sealed,
     )
 
-    request = RunRequest(root=repo_root(), run_id=run, task=task)
+    root = repo_root()
 
     def call() -> ExitCode:
+        request = RunRequest(root=root, run_id=chosen_run(root, run, latest, task), task=task)
         found = run_of(request)
         sealed = sealed_source(found, path)
         if sealed is not None:

@@ -7,11 +7,14 @@ from typing import Annotated
 
 import typer
 
-from codex_orchestrator.cli.artifacts_cmds import RunOption, RunTaskOption
+from codex_orchestrator.cli.artifacts_cmds import RunTaskOption
 from codex_orchestrator.cli.common import (
     ConfigOption,
     FormatOption,
+    LatestOption,
     OutputFormat,
+    RunOption,
+    chosen_run,
     emit_json,
     repo_root,
     run_core,
@@ -30,14 +33,17 @@ def register(app: typer.Typer) -> None:
 
 
 def watch(
-    run: RunOption, task: RunTaskOption = None, fmt: FormatOption = OutputFormat.TEXT
+    run: RunOption = None,
+    latest: LatestOption = False,
+    task: RunTaskOption = None,
+    fmt: FormatOption = OutputFormat.TEXT,
 ) -> None:
     """Print one line per change to the run's live files until the run ends (NDJSON with json)."""
     from codex_orchestrator.artifacts.livecmds import LiveRequest
     from codex_orchestrator.artifacts.livecmds import watch as watch_core
     from codex_orchestrator.artifacts.watch import ChangeEvent
 
-    request = LiveRequest(root=repo_root(), run_id=run, task=task)
+    root = repo_root()
 
     def emit(event: ChangeEvent) -> None:
         if fmt is OutputFormat.JSON:
@@ -46,15 +52,23 @@ def watch(
             sys.stdout.write(event.to_text() + "\n")
             sys.stdout.flush()
 
-    run_core(lambda: watch_core(request, emit))
+    def call() -> ExitCode:
+        request = LiveRequest(root=root, run_id=chosen_run(root, run, latest, task), task=task)
+        return watch_core(request, emit)
+
+    run_core(call)
 
 
-def _hand_over(run: str, path: str, task: str | None, fmt: OutputFormat, *, edit: bool) -> None:
+def _hand_over(
+    run: str | None, latest: bool, path: str, task: str | None, fmt: OutputFormat, *, edit: bool
+) -> None:
     from codex_orchestrator.artifacts.livecmds import LiveRequest, open_or_edit
 
-    request = LiveRequest(root=repo_root(), run_id=run, task=task, path=path)
+    root = repo_root()
 
     def call() -> ExitCode:
+        run_id = chosen_run(root, run, latest, task)
+        request = LiveRequest(root=root, run_id=run_id, task=task, path=path)
         handed = open_or_edit(request, edit=edit)
         if fmt is OutputFormat.JSON:
             emit_json(handed.to_dict())
@@ -66,27 +80,30 @@ def _hand_over(run: str, path: str, task: str | None, fmt: OutputFormat, *, edit
 
 
 def open_(
-    run: RunOption,
     path: PathArgument,
+    run: RunOption = None,
+    latest: LatestOption = False,
     task: RunTaskOption = None,
     fmt: FormatOption = OutputFormat.TEXT,
 ) -> None:
     """Open a file of a run with the platform's opener (xdg-open / open); does not wait."""
-    _hand_over(run, path, task, fmt, edit=False)
+    _hand_over(run, latest, path, task, fmt, edit=False)
 
 
 def edit(
-    run: RunOption,
     path: PathArgument,
+    run: RunOption = None,
+    latest: LatestOption = False,
     task: RunTaskOption = None,
     fmt: FormatOption = OutputFormat.TEXT,
 ) -> None:
     """Open a live file in $VISUAL or $EDITOR without waiting (exit 2 once it is not live)."""
-    _hand_over(run, path, task, fmt, edit=True)
+    _hand_over(run, latest, path, task, fmt, edit=True)
 
 
 def seal(
-    run: RunOption,
+    run: RunOption = None,
+    latest: LatestOption = False,
     task: RunTaskOption = None,
     config: ConfigOption = None,
     fmt: FormatOption = OutputFormat.TEXT,
@@ -95,9 +112,11 @@ def seal(
     from codex_orchestrator.artifacts.livecmds import LiveRequest
     from codex_orchestrator.artifacts.livecmds import seal as seal_core
 
-    request = LiveRequest(root=repo_root(), run_id=run, task=task, config=config)
+    root = repo_root()
 
     def call() -> ExitCode:
+        run_id = chosen_run(root, run, latest, task)
+        request = LiveRequest(root=root, run_id=run_id, task=task, config=config)
         result = seal_core(request)
         if fmt is OutputFormat.JSON:
             emit_json(result.to_dict())

@@ -193,3 +193,25 @@ def test_collect_completes_an_instance_whose_metadata_was_not_written(tmp_path: 
 
     assert metadata.read_bytes() == written
     assert read(metadata)["status"] == "succeeded"
+
+
+def test_the_artifacts_commands_take_latest(tmp_path: Path) -> None:
+    """``--latest`` instead of ``--run ID``: the newest run of the task, as ``status``."""
+    stage = command(
+        "make", 'echo "$CODEX_ORCHESTRATOR_RUN_ID" > "$CODEX_ORCHESTRATOR_WORKSPACE/id"'
+    )
+    write_config(tmp_path, pipeline("p", stage))
+    start_json(tmp_path)
+    _, _, newest = start_json(tmp_path)
+
+    listed = cli_json(tmp_path, "artifacts", "ls", "--latest")
+    assert [(row["instance"], row["path"]) for row in listed] == [("01-make", "id")]
+    assert cli_json(tmp_path, "artifacts", "show", "--latest")["run_id"] == newest.run_id
+    got = run_cli_subprocess(tmp_path, "artifacts", "get", "01-make/id", "--latest")
+    assert got.stdout == f"{newest.run_id}\n"
+    for args in (("ls",), ("ls", "--latest", "--run", newest.run_id)):
+        refused = run_cli_subprocess(tmp_path, "artifacts", *args)
+        assert refused.returncode == 2
+        assert refused.stderr == (
+            "codex-orchestrator: error: give exactly one of --run ID or --latest\n"
+        )
