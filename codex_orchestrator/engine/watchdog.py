@@ -84,14 +84,14 @@ class _Watchdog:
 
 _lock = threading.Lock()
 _watchdog: _Watchdog | None = None
-_owner: int | None = None
 
 
 def _current() -> _Watchdog | None:
-    global _watchdog, _owner
-    if _watchdog is None or _owner != os.getpid():
+    """This process's watchdog, started at first use (a forked child starts its own)."""
+    global _watchdog  # noqa: PLW0603 - one watchdog per process
+    if _watchdog is None or _watchdog.owner != os.getpid():
         try:
-            _watchdog, _owner = _Watchdog(), os.getpid()
+            _watchdog = _Watchdog()
         except OSError:
             return None
         atexit.register(_watchdog.forget)
