@@ -103,13 +103,19 @@ SchedulerOption = Annotated[
 ]
 
 
+def require_one_run(run: str | None, latest: bool) -> None:
+    """Exactly one of ``--run ID`` and ``--latest`` (InvalidInput: exit 2). Call inside
+    ``run_core``."""
+    if (run is None) == (not latest):
+        from codex_orchestrator.errors import InvalidInput
+
+        raise InvalidInput("give exactly one of --run ID or --latest")
+
+
 def chosen_run(root: Path, run: str | None, latest: bool, task: str | None) -> str:
     """The run id ``--run`` gives, or with ``--latest`` the newest run a person started
     (as ``status --latest``); exactly one of them. Call inside ``run_core``."""
-    from codex_orchestrator.errors import InvalidInput
-
-    if (run is None) == (not latest):
-        raise InvalidInput("give exactly one of --run ID or --latest")
+    require_one_run(run, latest)
     if run is not None:
         return run
     from codex_orchestrator.store.layout import RunsLayout

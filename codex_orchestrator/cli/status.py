@@ -9,13 +9,16 @@ import typer
 
 from codex_orchestrator.cli.common import (
     FormatOption,
+    LatestOption,
     OutputFormat,
+    RunOption,
     TaskOption,
     emit_json,
     repo_root,
+    require_one_run,
     run_core,
 )
-from codex_orchestrator.errors import ExitCode, InvalidInput
+from codex_orchestrator.errors import ExitCode
 
 if TYPE_CHECKING:
     from codex_orchestrator.views.status import RunStatusView
@@ -27,8 +30,8 @@ def register(app: typer.Typer) -> None:
 
 
 def status(
-    run: Annotated[str | None, typer.Option("--run", help="Run id.", show_default=False)] = None,
-    latest: Annotated[bool, typer.Option("--latest", help="The newest run of the task.")] = False,
+    run: RunOption = None,
+    latest: LatestOption = False,
     task: TaskOption = None,
     fmt: FormatOption = OutputFormat.TEXT,
     watch: Annotated[
@@ -45,8 +48,7 @@ def status(
     request = StatusRequest(root=repo_root(), run_id=run, latest=latest, task=task)
 
     def call() -> ExitCode:
-        if (run is None) == (not latest):
-            raise InvalidInput("give exactly one of --run ID or --latest")
+        require_one_run(run, latest)
         layout = RunsLayout.for_root(request.root)
         ref = locate(request, layout)
         while True:
