@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from codex_orchestrator.store.events import is_plain
+
 MAX_LINE_BYTES = 256 * 1024
 TAIL_BYTES = 8 * 1024
 
@@ -34,13 +36,17 @@ class LineSplitter:
     the newline, has ``partial=False``). Bytes left at EOF come with ``partial=True``
     (no newline ended them). Concatenating ``piece + (b"" if partial else b"\\n")``
     over all runs gives back the exact input. Memory is bounded by ``max_line``.
+
+    ``plain`` tells whether every piece the last ``feed`` or ``close`` returned is
+    :func:`is_plain` (checked once over the bytes read, not line by line).
     """
 
-    __slots__ = ("_buffer", "_max_line")
+    __slots__ = ("_buffer", "_max_line", "plain")
 
     def __init__(self, max_line: int = MAX_LINE_BYTES) -> None:
         self._buffer = bytearray()
         self._max_line = max_line
+        self.plain = True
 
     def feed(self, data: bytes) -> list[Run]:
         """The runs of pieces completed by ``data``."""
@@ -48,6 +54,8 @@ class LineSplitter:
             self._buffer += data
             data = bytes(self._buffer)
             self._buffer.clear()
+        # Every piece returned comes from data (the bytes held back included).
+        self.plain = is_plain(data)
         end = data.rfind(b"\n")
         if end < 0:
             return self._keep(data)
@@ -100,6 +108,7 @@ class LineSplitter:
             return []
         piece = bytes(self._buffer)
         self._buffer.clear()
+        self.plain = is_plain(piece)
         return [([piece], True)]
 
 

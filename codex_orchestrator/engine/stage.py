@@ -82,9 +82,10 @@ class StageSink:
         data = self.maskers[stream].feed(data)
         self.tails[stream].feed(data)
         self.kept.write(data)
-        runs = self.splitters[stream].feed(data)
+        splitter = self.splitters[stream]
+        runs = splitter.feed(data)
         if runs:
-            self._emit(stream, runs)
+            self._emit(stream, runs, splitter.plain)
 
     def close(self) -> None:
         """The output ended: write what the masker held back and no newline ended."""
@@ -92,11 +93,14 @@ class StageSink:
             rest = self.maskers[stream].close()
             self.tails[stream].feed(rest)
             self.kept.write(rest)
-            runs = splitter.feed(rest) + splitter.close()
+            runs = splitter.feed(rest)
+            plain = splitter.plain
+            runs += splitter.close()
             if runs:
-                self._emit(stream, runs)
+                self._emit(stream, runs, plain and splitter.plain)
 
-    def _emit(self, stream: str, runs: list[Run]) -> None:
+    def _emit(self, stream: str, runs: list[Run], plain: bool) -> None:
+        """Write the events of ``runs``; ``plain``: every piece is :func:`is_plain`."""
         timestamp = now_iso()
         batch: list[bytes] = []
         held = 0  # events in batch
@@ -110,7 +114,7 @@ class StageSink:
                     batch, held = [], 0
                 batch.append(
                     encode_output_lines(
-                        stream, self.index, self.seq, piece_slice, partial, timestamp
+                        stream, self.index, self.seq, piece_slice, partial, timestamp, plain
                     )
                 )
                 held += len(piece_slice)

@@ -34,26 +34,52 @@ def encode_event(event: Mapping[str, Any]) -> bytes:
     return orjson.dumps(event) + b"\n"
 
 
+def is_plain(data: bytes) -> bool:
+    """Whether every byte of ``data`` may stand in a JSON string as it is (newlines
+    apart, which split it into lines)."""
+    return not data.translate(None, _NEEDS_NO_ESCAPE)
+
+
+# Sequence numbers are written as a block prefix and three low digits from these
+# tables: consecutive events share the prefix, so no number is formatted per line.
+_SEQ_BLOCK = 1000
+_LOW_DIGITS = [str(n).encode() for n in range(_SEQ_BLOCK)]
+_LOW_DIGITS_PADDED = [b"%03d" % n for n in range(_SEQ_BLOCK)]
+_DATA_KEY = b',"data":"'
+
+
 def encode_output_lines(
-    stream: str, index: int, first_seq: int, pieces: list[bytes], partial: bool, timestamp: str
+    stream: str,
+    index: int,
+    first_seq: int,
+    pieces: list[bytes],
+    partial: bool,
+    timestamp: str,
+    plain: bool | None = None,
 ) -> bytes:
     """Events for consecutive output pieces that share one ``partial`` flag.
 
     A piece that is not valid UTF-8 keeps its exact bytes in ``data_b64``; ``partial``
     marks pieces that no newline ended (an over-long line, or the last bytes at EOF).
-    Sequence numbers run from ``first_seq``.
+    Sequence numbers run from ``first_seq``. ``plain``: the caller already knows
+    whether the pieces are all :func:`is_plain` (None: check here).
     """
     if not pieces:
         return b""
     head = b'{"type":"command:' + stream.encode() + b'","timestamp":"' + timestamp.encode()
     head += b'","index":' + str(index).encode() + b',"seq":'
     tail = b',"partial":true}\n' if partial else b"}\n"
-    joined = b"\n".join(pieces)
-    if not joined.translate(None, _NEEDS_NO_ESCAPE):
+    joined = None
+    if plain is None:
+        joined = b"\n".join(pieces)
+        plain = is_plain(joined)
+    if plain:
         # Printable ASCII without quotes or backslashes (most build and test output):
         # each line is its own JSON string body as it is.
         escaped = pieces
     else:
+        if joined is None:
+            joined = b"\n".join(pieces)
         try:
             text = joined.decode("utf-8")
         except UnicodeDecodeError:
@@ -67,16 +93,26 @@ def encode_output_lines(
             # One orjson call escapes every line: with no quote in the data, every
             # quote in its output is a string delimiter, so '","' is the separator.
             escaped = orjson.dumps(lines)[2:-2].split(b'","')
+    # Four parts a line: (tail of the last event +) head + seq prefix, seq low digits,
+    # the data key, the data; one join over a list filled by slice assignment, so no
+    # Python code runs per line.
     count = len(escaped)
-    seqs = orjson.dumps(list(range(first_seq, first_seq + count)))[1:-1].split(b",")
-    # head seq DATA line, then (tail head) seq DATA line ...: one join over a list
-    # filled by slice assignment, so no Python code runs per line.
-    parts = [b'"' + tail + head] * (4 * count)
-    parts[0] = head
-    parts[1::4] = seqs
-    parts[2::4] = [b',"data":"'] * count
+    parts = [_DATA_KEY] * (4 * count + 1)
     parts[3::4] = escaped
-    parts.append(b'"' + tail)
+    between = b'"' + tail + head
+    seq, end, done = first_seq, first_seq + count, 0
+    while seq < end:
+        block, low = divmod(seq, _SEQ_BLOCK)
+        run = min(_SEQ_BLOCK - low, end - seq)
+        prefix = str(block).encode() if block else b""
+        parts[4 * done : 4 * (done + run) : 4] = [between + prefix] * run
+        digits = _LOW_DIGITS_PADDED if block else _LOW_DIGITS
+        parts[4 * done + 1 : 4 * (done + run) : 4] = digits[low : low + run]
+        if not done:
+            parts[0] = head + prefix
+        seq += run
+        done += run
+    parts[-1] = b'"' + tail
     return b"".join(parts)
 
 

@@ -39,9 +39,12 @@ def _events_for(
     splitter = LineSplitter(max_line)
     encoded = []
     seq = 1
-    for runs in [*(splitter.feed(chunk) for chunk in data_chunks), splitter.close()]:
+    fed = [(splitter.feed(chunk), splitter.plain) for chunk in data_chunks]
+    fed.append((splitter.close(), splitter.plain))
+    for runs, plain in fed:
         for pieces, partial in runs:
-            encoded.append(encode_output_lines(stream, 7, seq, pieces, partial, STAMP))
+            # As the runner does: the splitter's verdict spares the encoder its check.
+            encoded.append(encode_output_lines(stream, 7, seq, pieces, partial, STAMP, plain))
             seq += len(pieces)
     blob = b"".join(encoded)
     assert blob.endswith(b"\n") or not blob
@@ -84,6 +87,47 @@ def test_valid_utf8_is_never_cut_inside_a_character(lines: list[str], max_line: 
     assert "".join(event["data"] + ("" if event.get("partial") else "\n") for event in events) == (
         data.decode()
     )
+
+
+@given(
+    st.integers(min_value=1, max_value=3_000_000),
+    st.integers(min_value=1, max_value=2_500),
+    st.booleans(),
+)
+def test_seq_numbers_are_exact_across_thousands(first: int, count: int, partial: bool) -> None:
+    """Events are byte for byte what a JSON encoder writes, whatever block of a
+    thousand the sequence numbers start and end in."""
+    pieces = [b"line %d" % n for n in range(count)]
+    extra = {"partial": True} if partial else {}
+    expected = b"".join(
+        orjson.dumps(
+            {
+                "type": "command:stdout",
+                "timestamp": STAMP,
+                "index": 2,
+                "seq": first + n,
+                "data": piece.decode(),
+                **extra,
+            }
+        )
+        + b"\n"
+        for n, piece in enumerate(pieces)
+    )
+    assert encode_output_lines("stdout", 2, first, pieces, partial, STAMP, plain=True) == expected
+    assert encode_output_lines("stdout", 2, first, pieces, partial, STAMP) == expected
+
+
+def test_a_line_held_back_between_reads_is_checked_whole() -> None:
+    """A quote read before the newline that ends its line still marks the line not plain."""
+    splitter = LineSplitter()
+    assert splitter.feed(b'ok\nsays "hi') == [([b"ok"], False)]
+    assert splitter.feed(b'" there\n') == [([b'says "hi" there'], False)]
+    assert not splitter.plain
+    assert splitter.feed(b"clean\n") == [([b"clean"], False)]
+    assert splitter.plain
+    splitter.feed(b"back\\slash")
+    assert splitter.close() == [([b"back\\slash"], True)]
+    assert not splitter.plain
 
 
 def test_a_complete_line_is_not_partial_and_eof_bytes_are() -> None:
