@@ -120,14 +120,16 @@ def test_seq_numbers_are_exact_across_thousands(first: int, count: int, partial:
 def test_a_line_held_back_between_reads_is_checked_whole() -> None:
     """A quote read before the newline that ends its line still marks the line not plain."""
     splitter = LineSplitter()
-    assert splitter.feed(b'ok\nsays "hi') == [([b"ok"], False)]
-    assert splitter.feed(b'" there\n') == [([b'says "hi" there'], False)]
-    assert not splitter.plain
-    assert splitter.feed(b"clean\n") == [([b"clean"], False)]
-    assert splitter.plain
-    splitter.feed(b"back\\slash")
-    assert splitter.close() == [([b"back\\slash"], True)]
-    assert not splitter.plain
+    seen = []
+    for chunk in (b'ok\nsays "hi', b'" there\n', b"clean\n", b"back\\slash"):
+        seen.append((splitter.feed(chunk), splitter.plain))
+    seen.append((splitter.close(), splitter.plain))
+    assert seen[1:] == [
+        ([([b'says "hi" there'], False)], False),
+        ([([b"clean"], False)], True),
+        ([], False),
+        ([([b"back\\slash"], True)], False),
+    ]
 
 
 def test_a_complete_line_is_not_partial_and_eof_bytes_are() -> None:
