@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -174,16 +173,16 @@ def _plain_command(raw: Any) -> CommandStage | None:
     return CommandStage(id=stage_id, title=title, command=command)
 
 
-@dataclass(frozen=True, slots=True)
-class _Ref:
+# Named tuples, not dataclasses: a config of thousands of stages makes three of these
+# a stage, and a tuple is built several times faster than a frozen dataclass.
+class _Ref(NamedTuple):
     """A ``stage-set`` entry: ``where`` is the key path of its ``ref``."""
 
     name: str
     where: str
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
+class _Entry(NamedTuple):
     """A parsed stage with the key path of its object and of the ref that included it."""
 
     stage: Stage

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from codex_orchestrator.config_fields import FieldReader, json_type, key_path
 from codex_orchestrator.model.pipeline import (
@@ -28,8 +27,7 @@ CONDITIONS = (IF_SUCCESS, IF_ALWAYS, IF_FAILURE)
 GRAPH_STAGE_KEYS = frozenset({"needs", "if", "produces", "consumes"})
 
 
-@dataclass(frozen=True, slots=True)
-class GraphKeys:
+class GraphKeys(NamedTuple):
     """A stage's graph keys as written."""
 
     needs: tuple[str, ...] = ()
@@ -118,9 +116,8 @@ def read_jobs(reader: FieldReader, obj: Mapping[str, Any], where: str) -> int | 
     raise reader.error(key_path(where, "jobs"), f"must be a positive integer, got {got}")
 
 
-@dataclass(frozen=True, slots=True)
-class GraphStage:
-    """What the pipeline check needs of one expanded stage."""
+class GraphStage(NamedTuple):
+    """What the pipeline check needs of one expanded stage (a tuple: one a stage)."""
 
     id: str
     where: str  # key path of the stage object (shown with the ref that included it)
@@ -143,20 +140,24 @@ def check_graph(
     produces exists as a file; ``gates`` maps gate ids to their artifact.
     """
     ids = [stage.id for stage in stages]
-    known = ", ".join(ids)
+    # Stage id -> position: membership and order checks stay O(1) in big pipelines.
+    order = {stage_id: position for position, stage_id in enumerate(ids)}
     linear = not any(s.keys.needs or s.keys.condition != SUCCESS for s in stages)
     edges: dict[str, list[tuple[str, str]]] = {}
     for stage in stages:
-        needs_where = key_path(stage.where, "needs")
-        for position, need in enumerate(stage.keys.needs):
-            here = f"{needs_where}[{position}]"
+        keys = stage.keys
+        if not keys.needs and not keys.consumes and keys.condition == SUCCESS:
+            continue  # most stages: nothing to check, no edge
+        for position, need in enumerate(keys.needs):
+            here = f"{key_path(stage.where, 'needs')}[{position}]"
             if need == stage.id:
                 raise reader.error(here, f'stage "{stage.id}" cannot need itself')
-            if need not in ids:
+            if need not in order:
+                known = ", ".join(ids)
                 message = f'unknown stage "{need}" (stages of pipeline "{pipeline_id}": {known})'
                 raise reader.error(here, message)
             edges.setdefault(stage.id, []).append((need, here))
-        condition = stage.keys.condition
+        condition = keys.condition
         if condition.startswith(GATE_PREFIX):
             gate_id = condition.removeprefix(GATE_PREFIX)
             if gate_id not in gates:
@@ -167,17 +168,21 @@ def check_graph(
             producer = producers.get(gates[gate_id])
             if producer is not None and producer != stage.id:
                 edges.setdefault(stage.id, []).append((producer, key_path(stage.where, "if")))
-        edges.setdefault(stage.id, []).extend(
-            _consumer_edges(reader, pipeline_id, stage, ids, producers, provided, linear=linear)
-        )
-    _check_acyclic(reader, ids, edges)
+        if keys.consumes:
+            edges.setdefault(stage.id, []).extend(
+                _consumer_edges(
+                    reader, pipeline_id, stage, order, producers, provided, linear=linear
+                )
+            )
+    if edges:
+        _check_acyclic(reader, ids, edges)
 
 
 def _consumer_edges(
     reader: FieldReader,
     pipeline_id: str,
     stage: GraphStage,
-    ids: Sequence[str],
+    order: Mapping[str, int],
     producers: Mapping[str, str],
     provided: Callable[[str], bool],
     *,
@@ -199,8 +204,8 @@ def _consumer_edges(
             continue
         if producer == stage.id:
             raise reader.error(here, f'stage "{stage.id}" consumes what it produces')
-        if producer in ids:
-            if linear and ids.index(producer) > ids.index(stage.id):
+        if producer in order:
+            if linear and order[producer] > order[stage.id]:
                 raise reader.error(
                     here,
                     f'artifact "{artifact}" is produced by the later stage "{producer}"; '
