@@ -10,7 +10,7 @@ run, alternating the variants:
 - ``diamond``: 4 stages of ``sleep 1`` (a, then b and c, then d), sequential vs --jobs 2,
   where parallel stages should save one second.
 
-Per-stage overhead = (wall - startup wall) / 200. Usage:
+Per-stage overhead = (wall - startup wall) / 199 (the start-up run has one stage). Usage:
 ``python bench/bench_graph.py [--repeat 5] [--stages 200]``.
 """
 
@@ -107,7 +107,7 @@ def main() -> None:
     startup = statistics.median(samples["startup"])
     count = options.stages
     per_stage = {
-        name: [(wall - startup) / count for wall in samples[name]]
+        name: [(wall - startup) / (count - 1) for wall in samples[name]]
         for name in ("sequential", "graph")
     }
     load = os.getloadavg()[0]
