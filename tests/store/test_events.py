@@ -120,9 +120,8 @@ def test_seq_numbers_are_exact_across_thousands(first: int, count: int, partial:
 def test_a_line_held_back_between_reads_is_checked_whole() -> None:
     """A quote read before the newline that ends its line still marks the line not plain."""
     splitter = LineSplitter()
-    seen = []
-    for chunk in (b'ok\nsays "hi', b'" there\n', b"clean\n", b"back\\slash"):
-        seen.append((splitter.feed(chunk), splitter.plain))
+    chunks = (b'ok\nsays "hi', b'" there\n', b"clean\n", b"back\\slash")
+    seen = [(splitter.feed(chunk), splitter.plain) for chunk in chunks]
     seen.append((splitter.close(), splitter.plain))
     assert seen[1:] == [
         ([([b'says "hi" there'], False)], False),
