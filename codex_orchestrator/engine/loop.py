@@ -88,7 +88,7 @@ class StageLoop:
         )
         # Command stages in the order they are likely to start, whose files the
         # preparer makes ahead while earlier stages run (engine/prepare.py).
-        self.preparer = Preparer()
+        self.preparer = Preparer(threaded=not self.inline)
         # What remains of keeping finished stages (their metadata.json, the workspace
         # being empty), done while the next command runs (inline only: the driver has
         # nothing else to do then).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 import time
 from pathlib import Path
 
@@ -86,6 +87,34 @@ def test_a_stage_taken_before_its_files_are_made_makes_its_own(tmp_path: Path) -
     preparer.close()
     assert not order.staging.exists()
     assert not staged_name(order.command_log).exists()
+
+
+def test_without_a_helper_go_makes_the_files_on_the_calling_thread(tmp_path: Path) -> None:
+    """A linear pipeline's driver makes them itself: nothing before ``go``, everything
+    asked for ready when ``go`` returns, no thread started, and ``close`` removes
+    what was not taken."""
+    before = threading.active_count()
+    preparer = Preparer(threaded=False)
+    first, second = _order(tmp_path, 1), _order(tmp_path, 2)
+    preparer.ahead([first, second])
+    assert not staged_name(first.command_log).exists()
+    preparer.go()
+    assert preparer.ready(1)
+    assert preparer.ready(2)
+    assert threading.active_count() == before
+    prepared = preparer.take(1)
+    assert prepared is not None
+    assert prepared.command is not None
+    assert prepared.command.path.is_file()
+    prepared.discard()
+    preparer.ahead([_order(tmp_path, 3)])
+    assert preparer.take(3) is None  # not made yet: the stage makes its own
+    preparer.go()
+    assert not preparer.ready(3)
+    preparer.close()
+    assert not second.staging.exists()
+    assert not (tmp_path / "artifacts" / ".staging").exists()
+    assert sorted(os.listdir(tmp_path / "commands")) == []
 
 
 def test_a_staged_event_file_never_replaces_an_existing_one(tmp_path: Path) -> None:
