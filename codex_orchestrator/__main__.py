@@ -1,6 +1,6 @@
 """`python -m codex_orchestrator`."""
 
-from codex_orchestrator.cli.app import main
+from codex_orchestrator.cli.entry import main
 
 if __name__ == "__main__":
     main()
