@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import gc
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers import start_json
 
 from codex_orchestrator.cli import app, entry
 
@@ -45,13 +45,6 @@ def test_python_m_runs_a_pipeline_through_the_entry(tmp_path: Path) -> None:
     """``python -m codex_orchestrator`` goes through the entry (and so does the console
     script); a run in that process freezes its own state too and still succeeds."""
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
-    done = subprocess.run(
-        [sys.executable, "-m", "codex_orchestrator", "start", "diagnostics", "--format", "json"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert '"status": "succeeded"' in done.stdout
+    result, document, _ = start_json(tmp_path, "diagnostics")
+    assert result.returncode == 0, result.stderr
+    assert document["status"] == "succeeded"
