@@ -102,14 +102,8 @@ class Preparer:
         not while it is being spawned, when the helper would slow the spawn down)."""
         if self._threaded:
             self._go.set()
-            return
-        while True:
-            try:
-                order = self._orders.get_nowait()
-            except queue.Empty:
-                return
-            if order is not None:
-                self._make(order)
+        else:
+            self._drain()
 
     def take(self, index: int) -> Prepared | None:
         """What was made for stage ``index``, or None when it is not ready (never
@@ -144,14 +138,19 @@ class Preparer:
         while True:
             self._go.wait()
             self._go.clear()
-            while True:
-                try:
-                    order = self._orders.get_nowait()
-                except queue.Empty:
-                    break
-                if order is None:
-                    return
-                self._make(order)
+            if not self._drain():
+                return
+
+    def _drain(self) -> bool:
+        """Make every stage asked for so far; False once ``close``'s stop mark is met."""
+        while True:
+            try:
+                order = self._orders.get_nowait()
+            except queue.Empty:
+                return True
+            if order is None:
+                return False
+            self._make(order)
 
     def _make(self, order: Order) -> None:
         with self._lock:
